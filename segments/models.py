@@ -1,0 +1,196 @@
+"""Members, items, ratings and the segmentation runs computed over them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Member(models.Model):
+    """A person recommendations are made for (not an admin login)."""
+
+    external_id = models.CharField(max_length=64, unique=True)
+    age = models.PositiveSmallIntegerField(null=True, blank=True)
+    gender = models.CharField(max_length=32, blank=True)
+    occupation = models.CharField(max_length=64, blank=True)
+    location = models.CharField(max_length=64, blank=True)
+    profile = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"member {self.external_id}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "member_id": self.external_id,
+            "age": self.age,
+            "gender": self.gender,
+            "occupation": self.occupation,
+            "location": self.location,
+            "profile": self.profile,
+        }
+
+
+class Item(models.Model):
+    external_id = models.CharField(max_length=64, unique=True)
+    title = models.CharField(max_length=300)
+    year = models.PositiveSmallIntegerField(null=True, blank=True)
+    genres = models.JSONField(default=list, blank=True)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.display_title
+
+    @property
+    def display_title(self) -> str:
+        return f"{self.title} ({self.year})" if self.year else self.title
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "item_id": self.external_id,
+            "title": self.title,
+            "year": self.year,
+            "genres": self.genres,
+            "description": self.description,
+        }
+
+
+class Rating(models.Model):
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="ratings")
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="ratings")
+    value = models.FloatField()
+    rated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["member", "item"], name="one_rating_per_member_item")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} -> {self.item_id}: {self.value}"
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class SegmentationRun(models.Model):
+    """One execution of the pipeline; its results are visible once it is the active run."""
+
+    params = models.JSONField(default=dict, blank=True)
+    status = models.CharField(
+        max_length=16, choices=RunStatus.choices, default=RunStatus.QUEUED, db_index=True
+    )
+    stage = models.CharField(max_length=64, blank=True)
+    progress = models.FloatField(default=0.0)
+    error = models.TextField(blank=True)
+    timings = models.JSONField(default=dict, blank=True)
+    metrics = models.JSONField(default=dict, blank=True)
+    is_active = models.BooleanField(default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_active"], condition=Q(is_active=True), name="one_active_run"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"run {self.pk} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in {RunStatus.SUCCEEDED, RunStatus.FAILED}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.pk,
+            "status": self.status,
+            "stage": self.stage,
+            "progress": round(self.progress, 4),
+            "params": self.params,
+            "error": self.error,
+            "timings": self.timings,
+            "metrics": self.metrics,
+            "is_active": self.is_active,
+            "created_at": self.created_at.isoformat() if self.created_at else None,
+            "started_at": self.started_at.isoformat() if self.started_at else None,
+            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+        }
+
+
+class Segment(models.Model):
+    run = models.ForeignKey(SegmentationRun, on_delete=models.CASCADE, related_name="segments")
+    number = models.PositiveIntegerField()
+    label = models.CharField(max_length=200)
+    size = models.PositiveIntegerField(default=0)
+    # Lifts of genres and demographics, distinctive items, with the numbers behind them.
+    summary = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["run_id", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "number"], name="one_segment_number_per_run")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number}: {self.label}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.pk,
+            "run": self.run_id,
+            "number": self.number,
+            "label": self.label,
+            "size": self.size,
+            "summary": self.summary,
+        }
+
+
+class Membership(models.Model):
+    run = models.ForeignKey(SegmentationRun, on_delete=models.CASCADE, related_name="memberships")
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="memberships")
+    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="memberships")
+    confidence = models.FloatField(default=1.0)
+    # How the member got the segment: clustered, classified (few ratings) or attached noise.
+    source = models.CharField(max_length=16, default="clustered")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["run", "member"], name="one_membership_per_run")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} in {self.segment_id}"
+
+
+class EmbeddingCache(models.Model):
+    """Text embeddings keyed by (model, text hash), so a second run embeds only what changed."""
+
+    model_name = models.CharField(max_length=200)
+    text_hash = models.CharField(max_length=64)
+    vector = models.BinaryField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["model_name", "text_hash"], name="one_vector_per_text")
+        ]
