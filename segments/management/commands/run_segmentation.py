@@ -1,0 +1,106 @@
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from segments.models import RunStatus, SegmentationRun
+from segments.params import ALGORITHMS, FEATURE_BLOCKS, RECOMMENDERS, InvalidParams
+from segments.services.pipeline import segmentation_run_execute
+from segments.services.runs import runs_execute_in_process, segmentation_run_create
+
+POLL_SECONDS = 1.0
+
+
+class Command(BaseCommand):
+    help = (
+        "Segment the members and rebuild their recommendations; waits for the run and exits "
+        "non-zero if it fails. Runs in this process when no broker is configured, otherwise "
+        "through the Celery worker."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--k", default="8", help="number of segments, or 'auto' (default 8)")
+        parser.add_argument("--algorithm", default="kmeans", choices=ALGORITHMS)
+        parser.add_argument("--recommender", default=None, choices=RECOMMENDERS)
+        parser.add_argument("--top-k", type=int, default=None, help="list length (default 20)")
+        parser.add_argument("--seed", type=int, default=None)
+        parser.add_argument("--min-ratings", type=int, default=None)
+        parser.add_argument(
+            "--weights",
+            default=None,
+            help=f"feature block weights, e.g. history=1,profile=0.5 (blocks: {', '.join(FEATURE_BLOCKS)})",
+        )
+        parser.add_argument("--no-wait", action="store_true", help="enqueue and return at once")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        params = _params(options)
+        in_process = runs_execute_in_process() and not options["no_wait"]
+        try:
+            run = segmentation_run_create(params=params, enqueue=not in_process)
+        except InvalidParams as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(f"run {run.pk} queued ({'in this process' if in_process else 'worker'})")
+        if options["no_wait"]:
+            return
+        if in_process:
+            segmentation_run_execute(run_id=run.pk, listener=self._print_stage)
+        else:
+            self._wait(run.pk)
+        self._report(SegmentationRun.objects.get(pk=run.pk))
+
+    def _print_stage(self, stage: str, progress: float) -> None:
+        self.stdout.write(f"  {progress:4.0%}  {stage}")
+
+    def _wait(self, run_id: int) -> None:
+        last = None
+        while True:
+            run = SegmentationRun.objects.get(pk=run_id)
+            if (run.status, run.stage) != last and run.stage:
+                self._print_stage(run.stage or run.status, run.progress)
+                last = (run.status, run.stage)
+            if run.is_finished:
+                return
+            time.sleep(POLL_SECONDS)
+
+    def _report(self, run: SegmentationRun) -> None:
+        self.stdout.write(
+            "stage timings (s): " + ", ".join(f"{k} {v:.1f}" for k, v in run.timings.items())
+        )
+        if run.status != RunStatus.SUCCEEDED:
+            raise CommandError(f"run {run.pk} failed: {run.error}")
+        metrics = {k: v for k, v in run.metrics.items() if k not in {"recipe", "k_sweep"}}
+        for key, value in metrics.items():
+            self.stdout.write(f"  {key}: {value}")
+        self.stdout.write(self.style.SUCCESS(f"run {run.pk} succeeded and is now active"))
+
+
+def _params(options: dict[str, Any]) -> dict[str, Any]:
+    k = options["k"]
+    params: dict[str, Any] = {
+        "k": k if k == "auto" else _int(k, "--k"),
+        "algorithm": options["algorithm"],
+    }
+    for name in ("recommender", "top_k", "seed", "min_ratings"):
+        if options[name] is not None:
+            params[name] = options[name]
+    if options["weights"]:
+        params["feature_weights"] = _weights(options["weights"])
+    return params
+
+
+def _int(value: str, name: str) -> int:
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise CommandError(f"{name}: expected an integer or 'auto', got {value!r}") from exc
+
+
+def _weights(text: str) -> dict[str, float]:
+    weights = {}
+    for part in text.split(","):
+        name, _, value = part.partition("=")
+        try:
+            weights[name.strip()] = float(value)
+        except ValueError as exc:
+            raise CommandError(f"--weights: {part!r} is not NAME=NUMBER") from exc
+    return weights

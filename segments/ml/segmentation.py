@@ -1,0 +1,227 @@
+"""The segmentation recipe end to end, Django-free: features -> clusters -> placement -> labels.
+
+Services hand it arrays read from the database; the evaluation harness hands it the
+training part of a split. Nothing here knows where the arrays came from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.metrics import silhouette_score
+
+from segments.ml.classifier import SegmentClassifier, cheap_features
+from segments.ml.clustering import Segmenter
+from segments.ml.explain import explain_segments
+from segments.ml.features import (
+    BlockFuser,
+    DemographicEncoder,
+    behaviour_factors,
+    history_embeddings,
+    rating_weights,
+)
+from segments.ml.model_selection import choose_k, stability, sweep_k
+
+FIRST_ITEMS = 3
+SILHOUETTE_SAMPLE = 5000
+
+
+@dataclass
+class MemberData:
+    """Ratings as parallel arrays plus what is known of each member and item."""
+
+    users: np.ndarray
+    items: np.ndarray
+    values: np.ndarray
+    timestamps: np.ndarray
+    n_members: int
+    n_items: int
+    ages: Sequence[int | None]
+    genders: Sequence[str]
+    occupations: Sequence[str]
+    item_genres: Sequence[Sequence[str]]
+    item_embeddings: np.ndarray
+    profile_embeddings: np.ndarray | None = None
+
+    def ratings(self) -> sp.csr_matrix:
+        return sp.csr_matrix(
+            (self.values, (self.users, self.items)),
+            shape=(self.n_members, self.n_items),
+            dtype=np.float32,
+        )
+
+    def demographics(self) -> dict[str, Sequence[Any]]:
+        return {"age": self.ages, "gender": self.genders, "occupation": self.occupations}
+
+
+@dataclass
+class SegmentationResult:
+    labels: np.ndarray
+    confidence: np.ndarray
+    source: np.ndarray
+    explanations: list[dict[str, Any]]
+    metrics: dict[str, Any]
+    recipe: dict[str, Any]
+    sweep: list[dict[str, Any]] | None
+    classifier: SegmentClassifier | None
+    demographic_encoder: DemographicEncoder
+    member_vectors: np.ndarray = field(repr=False, default_factory=lambda: np.zeros((0, 0)))
+
+
+Step = Callable[[str], None]
+
+
+def segment_members(
+    data: MemberData,
+    *,
+    k: int | str,
+    algorithm: str,
+    feature_weights: dict[str, float],
+    min_ratings: int,
+    seed: int,
+    k_range: tuple[int, int] = (2, 16),
+    step: Step | None = None,
+) -> SegmentationResult:
+    """Cluster members with enough ratings, classify the rest, explain every segment.
+
+    ``step`` is called with "features", "cluster", "classify" and "explain" as each begins.
+    """
+    note = step or (lambda _name: None)
+    note("features")
+    ratings = data.ratings()
+    demo_encoder = DemographicEncoder().fit(data.demographics())
+    demographics = demo_encoder.transform(data.demographics())
+    blocks = _feature_blocks(data, ratings, demographics, seed)
+    counts = np.bincount(data.users, minlength=data.n_members)
+    active = counts >= max(min_ratings, 1)
+    if active.sum() < 2:
+        raise ValueError(
+            f"only {int(active.sum())} members have at least {max(min_ratings, 1)} ratings; "
+            "import ratings or lower min_ratings"
+        )
+    fuser = BlockFuser(weights=feature_weights).fit({n: b[active] for n, b in blocks.items()})
+    X = fuser.transform({n: b[active] for n, b in blocks.items()})
+    note("cluster")
+    sweep = None
+    if k == "auto":
+        k_values = range(k_range[0], min(k_range[1], int(active.sum()) - 1) + 1)
+        sweep = sweep_k(X, list(k_values), algorithm=algorithm, random_state=seed)
+        k = choose_k(sweep)
+    segmenter = Segmenter(algorithm=algorithm, n_clusters=int(k), random_state=seed).fit(X)
+    labels = np.full(data.n_members, -1, dtype=np.int64)
+    labels[active] = segmenter.labels_
+    confidence = np.zeros(data.n_members, dtype=np.float64)
+    confidence[active] = segmenter.confidence_
+    source = np.full(data.n_members, "classified", dtype=object)
+    source[active] = np.where(segmenter.noise_, "noise", "clustered")
+    note("classify")
+    cheap = cheap_features(demographics, _first_item_embeddings(data))
+    classifier = _place_the_rest(cheap, labels, confidence, active, seed)
+    note("explain")
+    explanations = explain_segments(
+        labels,
+        ratings=ratings,
+        item_genres=data.item_genres,
+        demographics=_demographic_categories(data, demo_encoder),
+    )
+    note("quality")
+    metrics = _quality(X, segmenter, algorithm, seed, classifier, active, labels)
+    return SegmentationResult(
+        labels=labels,
+        confidence=confidence,
+        source=source,
+        explanations=explanations,
+        metrics=metrics,
+        recipe=fuser.recipe_,
+        sweep=sweep,
+        classifier=classifier,
+        demographic_encoder=demo_encoder,
+        member_vectors=blocks["history"],
+    )
+
+
+def _feature_blocks(
+    data: MemberData, ratings: sp.csr_matrix, demographics: np.ndarray, seed: int
+) -> dict[str, np.ndarray]:
+    weights = rating_weights(
+        data.users, data.items, data.values, data.timestamps, data.n_members, data.n_items
+    )
+    blocks = {
+        "history": history_embeddings(weights, data.item_embeddings),
+        "behaviour": behaviour_factors(ratings, n_components=32, random_state=seed),
+        "demographics": demographics,
+    }
+    if data.profile_embeddings is not None:
+        blocks["profile"] = data.profile_embeddings
+    return blocks
+
+
+def _first_item_embeddings(data: MemberData) -> np.ndarray:
+    """Mean embedding of each member's first few rated items: known soon after sign-up."""
+    order = np.lexsort((data.items, data.timestamps, data.users))
+    users = data.users[order]
+    starts = np.searchsorted(users, np.arange(data.n_members))
+    rank = np.arange(len(users)) - starts[users]
+    keep = rank < FIRST_ITEMS
+    sums = np.zeros((data.n_members, data.item_embeddings.shape[1]), dtype=np.float64)
+    np.add.at(sums, users[keep], data.item_embeddings[data.items[order][keep]])
+    counts = np.bincount(users[keep], minlength=data.n_members)[:, None]
+    return (sums / np.maximum(counts, 1)).astype(np.float32)
+
+
+def _place_the_rest(
+    cheap: np.ndarray, labels: np.ndarray, confidence: np.ndarray, active: np.ndarray, seed: int
+) -> SegmentClassifier | None:
+    if len(np.unique(labels[active])) < 2:
+        labels[~active] = labels[active][0]
+        return None
+    classifier = SegmentClassifier(model="logistic", random_state=seed).fit(
+        cheap[active], labels[active]
+    )
+    if (~active).any():
+        proba = classifier.predict_proba(cheap[~active])
+        labels[~active] = classifier.classes_[proba.argmax(axis=1)]
+        confidence[~active] = proba.max(axis=1)
+    return classifier
+
+
+def _demographic_categories(data: MemberData, encoder: DemographicEncoder) -> dict[str, list[str]]:
+    return {
+        "age": [encoder.age_bucket_label(age) for age in data.ages],
+        "gender": [g or "unknown" for g in data.genders],
+        "occupation": [o or "unknown" for o in data.occupations],
+    }
+
+
+def _quality(
+    X: np.ndarray,
+    segmenter: Segmenter,
+    algorithm: str,
+    seed: int,
+    classifier: SegmentClassifier | None,
+    active: np.ndarray,
+    labels: np.ndarray,
+) -> dict[str, Any]:
+    metrics: dict[str, Any] = {
+        "n_segments": int(segmenter.n_clusters_),
+        "n_clustered": int(active.sum()),
+        "n_classified": int((~active).sum()),
+        "n_noise": int(segmenter.noise_.sum()),
+        "segment_sizes": np.bincount(labels, minlength=segmenter.n_clusters_).tolist(),
+    }
+    if segmenter.n_clusters_ > 1:
+        sample = min(SILHOUETTE_SAMPLE, len(X))
+        metrics["silhouette"] = float(
+            silhouette_score(X, segmenter.labels_, sample_size=sample, random_state=seed)
+        )
+        stab = stability(
+            X, algorithm=algorithm, n_clusters=segmenter.n_clusters_, random_state=seed
+        )
+        metrics["stability_ari"] = stab
+    if classifier is not None:
+        metrics["classifier_cv_accuracy"] = float(classifier.cv_accuracy_)
+    return metrics

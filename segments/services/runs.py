@@ -1,0 +1,124 @@
+"""Creating, claiming and finishing segmentation runs: the run row's life cycle."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from segments.models import RunStatus, SegmentationRun
+from segments.params import RunParams
+
+logger = logging.getLogger("segrec.runs")
+
+
+def segmentation_run_create(
+    *, params: dict[str, Any] | None = None, created_by: AbstractBaseUser | None = None,
+    enqueue: bool = True,
+) -> SegmentationRun:
+    """Validate the parameters, store a queued run and hand it to the worker once committed.
+
+    Raises ``segments.params.InvalidParams`` naming the wrong field.
+    """
+    run_params = RunParams.from_dict(params)
+    with transaction.atomic():
+        run = SegmentationRun.objects.create(
+            params=run_params.to_dict(),
+            created_by=created_by if created_by and created_by.is_authenticated else None,
+        )
+        if enqueue:
+            from segments.tasks import segmentation_run_execute_task
+
+            transaction.on_commit(lambda: segmentation_run_execute_task.delay(run.pk))
+    return run
+
+
+def segmentation_run_claim(*, run_id: int) -> bool:
+    """Move a queued run to running; False when another worker already has it."""
+    claimed = SegmentationRun.objects.filter(id=run_id, status=RunStatus.QUEUED).update(
+        status=RunStatus.RUNNING, started_at=timezone.now(), stage="starting", progress=0.0
+    )
+    return claimed == 1
+
+
+class RunReporter:
+    """Records a run's stage, progress and per-stage timings as the pipeline goes.
+
+    ``step(name, start, end)`` closes the previous stage's timing and opens the next, whose
+    progress runs from ``start`` to ``end``; calling the reporter with (done, total) moves
+    progress within the current stage. Writes are throttled so progress costs no time.
+    """
+
+    def __init__(
+        self, run: SegmentationRun, *, min_interval: float = 0.5,
+        listener: Callable[[str, float], None] | None = None,
+    ) -> None:
+        self.run = run
+        self.listener = listener
+        self.min_interval = min_interval
+        self._last_write = 0.0
+        self._span = (0.0, 0.0)
+        self._stage_started: float | None = None
+
+    def step(self, name: str, *, start: float, end: float) -> None:
+        self._close_stage()
+        logger.info("run %s: %s", self.run.pk, name)
+        self.run.stage, self._span = name, (start, end)
+        self._stage_started = time.perf_counter()
+        self._write(progress=start, force=True)
+        if self.listener:
+            self.listener(name, start)
+
+    def finish(self) -> None:
+        self._close_stage()
+
+    def __call__(self, done: int, total: int) -> None:
+        fraction = min(max(done / total, 0.0), 1.0) if total else 1.0
+        self._write(progress=self._span[0] + (self._span[1] - self._span[0]) * fraction)
+
+    def _close_stage(self) -> None:
+        if self._stage_started is None:
+            return
+        elapsed = round(time.perf_counter() - self._stage_started, 3)
+        self.run.timings = {**self.run.timings, self.run.stage: elapsed}
+        self._stage_started = None
+        self._write(progress=self._span[1], force=True)
+
+    def _write(self, *, progress: float, force: bool = False) -> None:
+        now = time.perf_counter()
+        if not force and now - self._last_write < self.min_interval:
+            return
+        self._last_write = now
+        self.run.progress = progress
+        SegmentationRun.objects.filter(pk=self.run.pk).update(
+            stage=self.run.stage, progress=progress, timings=self.run.timings
+        )
+
+
+def segmentation_run_fail(*, run: SegmentationRun, error: str) -> None:
+    """Record the error; the previously active run stays active and served."""
+    SegmentationRun.objects.filter(pk=run.pk).update(
+        status=RunStatus.FAILED, error=error[:10000], finished_at=timezone.now(),
+        timings=run.timings,
+    )
+
+
+def segmentation_run_activate(*, run: SegmentationRun, metrics: dict[str, Any]) -> None:
+    """Mark the run succeeded and make it the active one, atomically."""
+    with transaction.atomic():
+        SegmentationRun.objects.filter(is_active=True).exclude(pk=run.pk).update(is_active=False)
+        SegmentationRun.objects.filter(pk=run.pk).update(
+            status=RunStatus.SUCCEEDED, is_active=True, stage="done", progress=1.0,
+            metrics=metrics, timings=run.timings, finished_at=timezone.now(),
+        )
+
+
+def runs_execute_in_process() -> bool:
+    """With no broker configured (the laptop default) commands run jobs in their own process."""
+    return bool(settings.SEGREC_EMBEDDED_BROKER)

@@ -1,0 +1,32 @@
+"""Fixtures shared by the suites: the real Celery worker and a slice of real MovieLens data."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+ML100K = Path(__file__).resolve().parents[2] / "shared" / "data" / "ml-100k"
+
+
+@pytest.fixture(scope="session")
+def ml100k_dir() -> Path:
+    if not (ML100K / "ml-100k.inter").exists():
+        pytest.fail(f"MovieLens-100K is expected at {ML100K} (see the README's Tests section)")
+    return ML100K
+
+
+@pytest.fixture
+def celery_worker(transactional_db: None) -> Iterator[None]:
+    """A real worker thread consuming from the real broker (Redis under `make test`)."""
+    if settings.SEGREC_EMBEDDED_BROKER:
+        pytest.fail("set CELERY_BROKER_URL to a Redis URL to run worker tests (make test does)")
+    from celery.contrib.testing.worker import start_worker
+
+    from segrec_site.celery import app
+
+    app.control.purge()
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=60):
+        yield
