@@ -1,0 +1,74 @@
+"""Read-only queries behind the pages, the admin and the API: one place that knows the joins."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.core.paginator import Page, Paginator
+from django.db.models import F, QuerySet
+
+from segments.models import Member, Membership, Rating, Segment, SegmentationRun
+
+SEGMENT_MEMBERS_PER_PAGE = 50
+
+
+@dataclass(frozen=True)
+class MemberOverview:
+    """A member with what the active run says about them."""
+
+    member: Member
+    run: SegmentationRun | None
+    membership: Membership | None
+    rating_count: int
+
+
+def active_run() -> SegmentationRun | None:
+    return SegmentationRun.objects.filter(is_active=True).first()
+
+
+def run_by_pk(pk: int) -> SegmentationRun | None:
+    return SegmentationRun.objects.filter(pk=pk).first()
+
+
+def member_by_external_id(external_id: str) -> Member | None:
+    return Member.objects.filter(external_id=external_id).first()
+
+
+def membership_in_run(*, member: Member, run: SegmentationRun | None) -> Membership | None:
+    if run is None:
+        return None
+    return Membership.objects.select_related("segment").filter(run=run, member=member).first()
+
+
+def member_overview(*, member: Member, run: SegmentationRun | None) -> MemberOverview:
+    return MemberOverview(
+        member=member,
+        run=run,
+        membership=membership_in_run(member=member, run=run),
+        rating_count=member.ratings.count(),
+    )
+
+
+def member_recent_ratings(*, member: Member, limit: int = 20) -> list[Rating]:
+    ratings = member.ratings.select_related("item").order_by(
+        F("rated_at").desc(nulls_last=True), "-id"
+    )
+    return list(ratings[:limit])
+
+
+def run_segments(run: SegmentationRun) -> QuerySet[Segment]:
+    return run.segments.order_by("number")
+
+
+def segment_by_pk(pk: int) -> Segment | None:
+    return Segment.objects.select_related("run").filter(pk=pk).first()
+
+
+def segment_members_page(*, segment: Segment, page_number: int) -> Page:
+    """One page of a segment's members, most confident first; raises EmptyPage past the end."""
+    memberships = (
+        Membership.objects.filter(segment=segment)
+        .select_related("member")
+        .order_by("-confidence", "member_id")
+    )
+    return Paginator(memberships, SEGMENT_MEMBERS_PER_PAGE).page(page_number)
