@@ -14,7 +14,8 @@ def _embedded_broker_folders() -> None:
     from django.conf import settings
 
     if getattr(settings, "SEGREC_EMBEDDED_BROKER", False):
-        (settings.BROKER_DIR / "processed").mkdir(parents=True, exist_ok=True)
+        for folder in ("processed", "control"):
+            (settings.BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)
 
 
 _embedded_broker_folders()

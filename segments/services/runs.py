@@ -68,7 +68,7 @@ class RunReporter:
 
     def step(self, name: str, *, start: float, end: float) -> None:
         self._close_stage()
-        logger.info("run %s: %s", self.run.pk, name)
+        logger.debug("run %s: %s", self.run.pk, name)
         self.run.stage, self._span = name, (start, end)
         self._stage_started = time.perf_counter()
         self._write(progress=start, force=True)

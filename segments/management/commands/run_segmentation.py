@@ -53,6 +53,8 @@ class Command(BaseCommand):
 
     def _wait(self, run_id: int) -> None:
         last = None
+        started = time.monotonic()
+        warned = False
         while True:
             run = SegmentationRun.objects.get(pk=run_id)
             if (run.status, run.stage) != last and run.stage:
@@ -60,6 +62,9 @@ class Command(BaseCommand):
                 last = (run.status, run.stage)
             if run.is_finished:
                 return
+            if run.status == RunStatus.QUEUED and not warned and time.monotonic() - started > 15:
+                self.stdout.write("  still queued: is a worker running? (make worker)")
+                warned = True
             time.sleep(POLL_SECONDS)
 
     def _report(self, run: SegmentationRun) -> None:
