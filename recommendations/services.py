@@ -10,6 +10,7 @@ from django.db import transaction
 
 from recommendations.ml.base import Recommender
 from recommendations.ml.blend import Blend
+from recommendations.ml.cold_start import SegmentColdStart
 from recommendations.ml.factory import FitContext, fit_recommender
 from recommendations.ml.segment_popularity import SegmentPopularity
 from recommendations.models import RecommendationList
@@ -18,37 +19,55 @@ from segments.params import RunParams
 from segments.services.dataset import Dataset
 
 BATCH = 1_000
+SEGMENT_TOP = 100
 
 
 def recommendations_rebuild(
-    *, run: SegmentationRun, dataset: Dataset, labels: np.ndarray, segment_pks: np.ndarray,
-    segment_labels: list[str], item_embeddings: np.ndarray, params: RunParams,
+    *,
+    run: SegmentationRun,
+    dataset: Dataset,
+    labels: np.ndarray,
+    segment_pks: np.ndarray,
+    segment_labels: list[str],
+    item_embeddings: np.ndarray,
+    params: RunParams,
     progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Fit the run's recommender on all ratings and write each member's top-k list."""
     X = dataset.ratings_matrix()
     context = FitContext(
-        timestamps=dataset.timestamps_matrix(), segments=labels,
-        item_embeddings=item_embeddings, seed=params.seed,
+        timestamps=dataset.timestamps_matrix(),
+        segments=labels,
+        item_embeddings=item_embeddings,
+        seed=params.seed,
     )
-    model = fit_recommender(params.recommender, X, context)
+    model = SegmentColdStart(
+        fit_recommender(params.recommender, X, context),
+        SegmentPopularity().fit(X, segments=labels),
+    ).fit(X)
     reasons = ReasonWriter(model, dataset, labels, segment_labels)
-    members = np.arange(dataset.n_members)
-    written = 0
     for start in range(0, dataset.n_members, BATCH):
-        batch = members[start : start + BATCH]
+        batch = np.arange(start, min(start + BATCH, dataset.n_members))
         items, scores = model.recommend(batch, params.top_k)
-        why = reasons.explain(batch, items)
-        _lists_write(run, dataset, batch, items, scores, why)
-        written += len(batch)
+        _lists_write(run, dataset, batch, items, scores, reasons.explain(batch, items))
         if progress:
-            progress(written, dataset.n_members)
-    return {"recommender": params.recommender, "lists": written, "top_k": params.top_k}
+            progress(int(batch[-1]) + 1, dataset.n_members)
+    return {
+        "recommender": params.recommender,
+        "lists": dataset.n_members,
+        "top_k": params.top_k,
+        "members_without_ratings": int(model.cold_.sum()),
+        "tuning": context.tuning,
+    }
 
 
 def _lists_write(
-    run: SegmentationRun, dataset: Dataset, batch: np.ndarray, items: np.ndarray,
-    scores: np.ndarray, why: list[list[str]],
+    run: SegmentationRun,
+    dataset: Dataset,
+    batch: np.ndarray,
+    items: np.ndarray,
+    scores: np.ndarray,
+    why: list[list[str]],
 ) -> None:
     rows = []
     for row, member in enumerate(batch):
@@ -68,7 +87,11 @@ class ReasonWriter:
     """Turns the component behind each recommended item into a sentence a member reads."""
 
     def __init__(
-        self, model: Recommender, dataset: Dataset, labels: np.ndarray, segment_labels: list[str]
+        self,
+        model: SegmentColdStart,
+        dataset: Dataset,
+        labels: np.ndarray,
+        segment_labels: list[str],
     ) -> None:
         self.model = model
         self.titles = [
@@ -79,14 +102,27 @@ class ReasonWriter:
         self.segment_labels = segment_labels
 
     def explain(self, users: np.ndarray, items: np.ndarray) -> list[list[str]]:
-        if isinstance(self.model, Blend):
-            names = self.model.contributions(users, items)
-            models = self.model.components
+        out: list[list[str]] = [[] for _ in users]
+        cold = self.model.cold_[users]
+        for rows, model in ((~cold, self.model.warm), (cold, self.model.segment_model)):
+            picked = np.flatnonzero(rows)
+            reasons = self._explain(model, users[picked], items[picked]) if len(picked) else []
+            for row, why in zip(picked, reasons, strict=True):
+                out[row] = why
+        return out
+
+    def _explain(self, model: Recommender, users: np.ndarray, items: np.ndarray) -> list[list[str]]:
+        if isinstance(model, Blend):
+            names = model.contributions(users, items)
+            models = model.components
         else:
             names = np.full(items.shape, "self", dtype=object)
-            models = {"self": self.model}
+            models = {"self": model}
         return [
-            [self._reason(models, names[r, c], int(u), int(items[r, c])) for c in range(items.shape[1])]
+            [
+                self._reason(models, names[r, c], int(u), int(items[r, c]))
+                for c in range(items.shape[1])
+            ]
             for r, u in enumerate(users)
         ]
 

@@ -99,6 +99,8 @@ class SegmentationRun(models.Model):
     timings = models.JSONField(default=dict, blank=True)
     metrics = models.JSONField(default=dict, blank=True)
     is_active = models.BooleanField(default=False)
+    # The pickled SegmentPlacer: places members who arrive between runs.
+    placer = models.BinaryField(null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )

@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 ALGORITHMS = ("kmeans", "minibatch_kmeans", "gmm", "agglomerative", "hdbscan", "dbscan")
-RECOMMENDERS = ("blend", "segment_popularity", "popularity", "item_knn", "ease", "content")
+RECOMMENDERS = ("blend", "ease", "next_item", "item_knn", "segment_popularity", "popularity", "trending", "content")
 FEATURE_BLOCKS = ("history", "profile", "behaviour", "demographics")
 DEFAULT_FEATURE_WEIGHTS = {"history": 1.0, "profile": 0.5, "behaviour": 1.0, "demographics": 0.5}
 

@@ -21,10 +21,12 @@ from segments.ml.features import (
     BlockFuser,
     DemographicEncoder,
     behaviour_factors,
+    first_item_embeddings,
     history_embeddings,
     rating_weights,
 )
 from segments.ml.model_selection import choose_k, stability, sweep_k
+from segments.ml.placement import SegmentPlacer
 
 FIRST_ITEMS = 3
 SILHOUETTE_SAMPLE = 5000
@@ -67,8 +69,7 @@ class SegmentationResult:
     metrics: dict[str, Any]
     recipe: dict[str, Any]
     sweep: list[dict[str, Any]] | None
-    classifier: SegmentClassifier | None
-    demographic_encoder: DemographicEncoder
+    placer: SegmentPlacer
     member_vectors: np.ndarray = field(repr=False, default_factory=lambda: np.zeros((0, 0)))
 
 
@@ -119,7 +120,7 @@ def segment_members(
     source = np.full(data.n_members, "classified", dtype=object)
     source[active] = np.where(segmenter.noise_, "noise", "clustered")
     note("classify")
-    cheap = cheap_features(demographics, _first_item_embeddings(data))
+    cheap = cheap_features(demographics, _first_items(data))
     classifier = _place_the_rest(cheap, labels, confidence, active, seed)
     note("explain")
     explanations = explain_segments(
@@ -160,17 +161,15 @@ def _feature_blocks(
     return blocks
 
 
-def _first_item_embeddings(data: MemberData) -> np.ndarray:
-    """Mean embedding of each member's first few rated items: known soon after sign-up."""
-    order = np.lexsort((data.items, data.timestamps, data.users))
-    users = data.users[order]
-    starts = np.searchsorted(users, np.arange(data.n_members))
-    rank = np.arange(len(users)) - starts[users]
-    keep = rank < FIRST_ITEMS
-    sums = np.zeros((data.n_members, data.item_embeddings.shape[1]), dtype=np.float64)
-    np.add.at(sums, users[keep], data.item_embeddings[data.items[order][keep]])
-    counts = np.bincount(users[keep], minlength=data.n_members)[:, None]
-    return (sums / np.maximum(counts, 1)).astype(np.float32)
+def _first_items(data: MemberData) -> np.ndarray:
+    return first_item_embeddings(
+        data.users,
+        data.items,
+        data.timestamps,
+        data.n_members,
+        data.item_embeddings,
+        n_first=FIRST_ITEMS,
+    )
 
 
 def _place_the_rest(

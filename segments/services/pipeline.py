@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import pickle
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -11,12 +12,11 @@ import numpy as np
 from django.db import transaction
 
 from recommendations.services import recommendations_rebuild
-from segments.ml.segmentation import MemberData, SegmentationResult, segment_members
-from segments.ml.texts import item_text, member_profile_text
+from segments.ml.segmentation import SegmentationResult, segment_members
 from segments.models import Membership, Segment, SegmentationRun
 from segments.params import RunParams
-from segments.services.dataset import Dataset, dataset_load
-from segments.services.embeddings import text_encoder_build, texts_embed
+from segments.services.dataset import Dataset
+from segments.services.member_data import member_data_load
 from segments.services.runs import (
     RunReporter,
     segmentation_run_activate,
@@ -28,9 +28,15 @@ logger = logging.getLogger("segrec.pipeline")
 WRITE_BATCH = 5_000
 # Share of the progress bar each stage takes, roughly by its time on ML-100K.
 SPANS = {
-    "load": (0.00, 0.05), "embed_items": (0.05, 0.30), "embed_profiles": (0.30, 0.40),
-    "features": (0.40, 0.45), "cluster": (0.45, 0.60), "classify": (0.60, 0.62),
-    "explain": (0.62, 0.64), "quality": (0.64, 0.70), "write_segments": (0.70, 0.74),
+    "load": (0.00, 0.05),
+    "embed_items": (0.05, 0.30),
+    "embed_profiles": (0.30, 0.40),
+    "features": (0.40, 0.45),
+    "cluster": (0.45, 0.60),
+    "classify": (0.60, 0.62),
+    "explain": (0.62, 0.64),
+    "quality": (0.64, 0.70),
+    "write_segments": (0.70, 0.74),
     "recommend": (0.74, 0.99),
 }
 
@@ -66,93 +72,57 @@ def _step(reporter: RunReporter, name: str) -> None:
 
 
 def _execute(run: SegmentationRun, params: RunParams, reporter: RunReporter) -> dict[str, Any]:
-    _step(reporter, "load")
-    dataset = dataset_load()
-    _require_data(dataset)
-    encoder = text_encoder_build()
-    _step(reporter, "embed_items")
-    item_embeddings, fresh_items = texts_embed(
-        texts=_item_texts(dataset), encoder=encoder, progress=reporter
+    loaded = member_data_load(
+        with_profiles=params.feature_weights.get("profile", 0) > 0,
+        step=lambda name: _step(reporter, name),
+        progress=reporter,
     )
-    profile_embeddings = None
-    fresh_profiles = 0
-    if params.feature_weights.get("profile", 0) > 0:
-        _step(reporter, "embed_profiles")
-        profile_embeddings, fresh_profiles = texts_embed(
-            texts=_profile_texts(dataset), encoder=encoder, progress=reporter
-        )
+    dataset, item_embeddings = loaded.dataset, loaded.data.item_embeddings
     result = segment_members(
-        _member_data(dataset, item_embeddings, profile_embeddings),
-        k=params.k, algorithm=params.algorithm, feature_weights=params.feature_weights,
-        min_ratings=params.min_ratings, seed=params.seed, k_range=(params.k_min, params.k_max),
+        loaded.data,
+        k=params.k,
+        algorithm=params.algorithm,
+        feature_weights=params.feature_weights,
+        min_ratings=params.min_ratings,
+        seed=params.seed,
+        k_range=(params.k_min, params.k_max),
         step=lambda name: _step(reporter, name),
     )
     _step(reporter, "write_segments")
     segment_pks = _segments_write(run, dataset, result)
     _step(reporter, "recommend")
     rec_metrics = recommendations_rebuild(
-        run=run, dataset=dataset, labels=result.labels, segment_pks=segment_pks,
+        run=run,
+        dataset=dataset,
+        labels=result.labels,
+        segment_pks=segment_pks,
         segment_labels=[e["label"] for e in result.explanations],
-        item_embeddings=item_embeddings, params=params, progress=reporter,
+        item_embeddings=item_embeddings,
+        params=params,
+        progress=reporter,
     )
+    segment_top = rec_metrics.pop("segment_top")
+    _segments_finish(run, segment_pks, segment_top, result)
     return {
         **result.metrics,
         "recipe": result.recipe,
         "k_sweep": result.sweep,
-        "text_model": encoder.model_name,
-        "device": getattr(encoder, "device_", "none needed: every text was cached"),
-        "embedded_afresh": {"items": fresh_items, "profiles": fresh_profiles},
+        **loaded.stats,
         "recommendations": rec_metrics,
     }
 
 
-def _require_data(dataset: Dataset) -> None:
-    if dataset.n_members == 0 or dataset.n_items == 0 or len(dataset.values) == 0:
-        raise ValueError(
-            f"nothing to segment: {dataset.n_members} members, {dataset.n_items} items, "
-            f"{len(dataset.values)} ratings; import data first (import_movielens or import_csv)"
-        )
-
-
-def _item_texts(dataset: Dataset) -> list[str]:
-    f = dataset.item_fields
-    return [
-        item_text(title, year, genres, description)
-        for title, year, genres, description in zip(
-            f["title"], f["year"], f["genres"], f["description"], strict=True
-        )
-    ]
-
-
-def _profile_texts(dataset: Dataset) -> list[str]:
-    f = dataset.member_fields
-    return [
-        member_profile_text(age, gender, occupation, location, profile)
-        for age, gender, occupation, location, profile in zip(
-            f["age"], f["gender"], f["occupation"], f["location"], f["profile"], strict=True
-        )
-    ]
-
-
-def _member_data(
-    dataset: Dataset, item_embeddings: np.ndarray, profile_embeddings: np.ndarray | None
-) -> MemberData:
-    return MemberData(
-        users=dataset.users, items=dataset.items, values=dataset.values,
-        timestamps=dataset.timestamps, n_members=dataset.n_members, n_items=dataset.n_items,
-        ages=dataset.member_fields["age"], genders=dataset.member_fields["gender"],
-        occupations=dataset.member_fields["occupation"],
-        item_genres=dataset.item_fields["genres"], item_embeddings=item_embeddings,
-        profile_embeddings=profile_embeddings,
-    )
-
-
-def _segments_write(run: SegmentationRun, dataset: Dataset, result: SegmentationResult) -> np.ndarray:
+def _segments_write(
+    run: SegmentationRun, dataset: Dataset, result: SegmentationResult
+) -> np.ndarray:
     """Segments and memberships of this run; invisible until the run is activated."""
     with transaction.atomic():
         segments = Segment.objects.bulk_create(
             Segment(
-                run=run, number=e["segment"], label=e["label"][:200], size=e["size"],
+                run=run,
+                number=e["segment"],
+                label=e["label"][:200],
+                size=e["size"],
                 summary=_summary(e, dataset),
             )
             for e in result.explanations
@@ -162,13 +132,30 @@ def _segments_write(run: SegmentationRun, dataset: Dataset, result: Segmentation
             stop = min(start + WRITE_BATCH, dataset.n_members)
             Membership.objects.bulk_create(
                 Membership(
-                    run=run, member_id=int(dataset.member_pks[i]),
+                    run=run,
+                    member_id=int(dataset.member_pks[i]),
                     segment_id=int(segment_pks[result.labels[i]]),
-                    confidence=float(result.confidence[i]), source=str(result.source[i]),
+                    confidence=float(result.confidence[i]),
+                    source=str(result.source[i]),
                 )
                 for i in range(start, stop)
             )
     return segment_pks
+
+
+def _segments_finish(
+    run: SegmentationRun,
+    segment_pks: np.ndarray,
+    segment_top: list[list[list[float]]],
+    result: SegmentationResult,
+) -> None:
+    """Keep what serves newcomers with the run: each segment's liked items and the placer."""
+    segments = Segment.objects.in_bulk([int(pk) for pk in segment_pks])
+    for number, pk in enumerate(segment_pks):
+        segment = segments[int(pk)]
+        segment.summary = {**segment.summary, "popular": segment_top[number]}
+    Segment.objects.bulk_update(segments.values(), ["summary"])
+    SegmentationRun.objects.filter(pk=run.pk).update(placer=pickle.dumps(result.placer))
 
 
 def _summary(explanation: dict[str, Any], dataset: Dataset) -> dict[str, Any]:

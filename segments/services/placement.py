@@ -1,0 +1,85 @@
+"""Placing members who arrive between runs into the active segmentation, at once."""
+
+from __future__ import annotations
+
+import pickle
+from typing import Any
+
+import numpy as np
+from django.db import transaction
+
+from recommendations.models import RecommendationList
+from segments.ml.placement import SegmentPlacer
+from segments.ml.texts import item_text
+from segments.models import Item, Member, Membership, Rating, Segment, SegmentationRun
+from segments.services.embeddings import text_encoder_build, texts_embed
+
+FIRST_ITEMS = 3
+
+
+class PlacementUnavailable(LookupError):
+    """No active run, or a run that kept no placer."""
+
+
+def member_place(*, member: Member, run: SegmentationRun | None = None) -> Membership:
+    """Give ``member`` a segment of the run (default: the active one) and that segment's list."""
+    run = run or SegmentationRun.objects.filter(is_active=True).first()
+    if run is None or not run.placer:
+        raise PlacementUnavailable("there is no active run to place members in: run one first")
+    placer: SegmentPlacer = pickle.loads(bytes(run.placer))
+    numbers, confidence = placer.place(
+        ages=[member.age],
+        genders=[member.gender],
+        occupations=[member.occupation],
+        first_item_embeddings=_first_items(member, placer.embedding_dim),
+    )
+    segment = Segment.objects.get(run=run, number=int(numbers[0]))
+    with transaction.atomic():
+        membership, _ = Membership.objects.update_or_create(
+            run=run,
+            member=member,
+            defaults={"segment": segment, "confidence": float(confidence[0]), "source": "placed"},
+        )
+        RecommendationList.objects.update_or_create(
+            run=run, member=member, defaults={"entries": _segment_list(run, segment, member)}
+        )
+    return membership
+
+
+def member_create_and_place(*, fields: dict[str, Any]) -> tuple[Member, Membership | None]:
+    """Create a member from API fields and place them when a run is active."""
+    with transaction.atomic():
+        member = Member.objects.create(**fields)
+    try:
+        return member, member_place(member=member)
+    except PlacementUnavailable:
+        return member, None
+
+
+def _first_items(member: Member, dim: int) -> np.ndarray:
+    """Mean embedding of the member's first rated items (zeros without ratings), from the cache."""
+    first = list(
+        Rating.objects.filter(member=member)
+        .order_by("rated_at", "id")
+        .values_list("item_id", flat=True)[:FIRST_ITEMS]
+    )
+    if not first:
+        return np.zeros((1, dim), dtype=np.float32)
+    items = Item.objects.in_bulk(first)
+    texts = [item_text(i.title, i.year, i.genres, i.description) for i in items.values()]
+    vectors, _ = texts_embed(texts=texts, encoder=text_encoder_build())
+    return vectors.mean(axis=0, keepdims=True)
+
+
+def _segment_list(run: SegmentationRun, segment: Segment, member: Member) -> list[list[Any]]:
+    seen = set(Rating.objects.filter(member=member).values_list("item_id", flat=True))
+    top_k = int(run.params.get("top_k", 20))
+    entries = []
+    for item_pk, share, lift in segment.summary.get("popular", []):
+        if item_pk in seen:
+            continue
+        reason = f"liked by {share:.0%} of segment '{segment.label}' (x{lift:.1f} the average)"
+        entries.append([item_pk, share, reason])
+        if len(entries) == top_k:
+            break
+    return entries
