@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.metrics import silhouette_score
+from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
 
 from segments.ml.classifier import SegmentClassifier, cheap_features
 from segments.ml.clustering import Segmenter
@@ -139,8 +139,12 @@ def segment_members(
         metrics=metrics,
         recipe=fuser.recipe_,
         sweep=sweep,
-        classifier=classifier,
-        demographic_encoder=demo_encoder,
+        placer=SegmentPlacer(
+            demographic_encoder=demo_encoder,
+            classifier=classifier,
+            fallback_segment=int(np.bincount(labels[active]).argmax()),
+            embedding_dim=data.item_embeddings.shape[1],
+        ),
         member_vectors=blocks["history"],
     )
 
@@ -217,6 +221,8 @@ def _quality(
         metrics["silhouette"] = float(
             silhouette_score(X, segmenter.labels_, sample_size=sample, random_state=seed)
         )
+        metrics["davies_bouldin"] = float(davies_bouldin_score(X, segmenter.labels_))
+        metrics["calinski_harabasz"] = float(calinski_harabasz_score(X, segmenter.labels_))
         stab = stability(
             X, algorithm=algorithm, n_clusters=segmenter.n_clusters_, random_state=seed
         )
