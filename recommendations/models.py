@@ -11,7 +11,9 @@ class RecommendationList(models.Model):
     run = models.ForeignKey(
         SegmentationRun, on_delete=models.CASCADE, related_name="recommendation_lists"
     )
-    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="recommendation_lists")
+    member = models.ForeignKey(
+        Member, on_delete=models.CASCADE, related_name="recommendation_lists"
+    )
     # Ranked [item pk, score, reason] triples: one row per member keeps 1M members at 1M rows.
     entries = models.JSONField(default=list)
 
@@ -22,4 +24,3 @@ class RecommendationList(models.Model):
 
     def __str__(self) -> str:
         return f"list of {self.member_id} in run {self.run_id}"
-

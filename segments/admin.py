@@ -10,24 +10,46 @@ import json
 from datetime import timedelta
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from segments.exports import segments_csv_lines
 from segments.forms import RunParamsForm
 from segments.models import Item, Member, Membership, Rating, Segment, SegmentationRun
 from segments.params import InvalidParams
-from segments.selectors import active_run, run_segments
+from segments.presenters import evaluation_tables, k_sweep_chart, migration_table, run_quality
+from segments.selectors import active_run, run_by_pk, run_segments, runs_to_compare
+from segments.services.comparison import runs_compare
+from segments.services.placement import PlacementUnavailable, member_place
 from segments.services.runs import segmentation_run_create
 
 
 def pretty_json(value: Any) -> str:
     return format_html("<pre>{}</pre>", json.dumps(value, indent=2, sort_keys=True))
+
+
+def int_or_none(raw: str | None) -> int | None:
+    try:
+        return int(raw) if raw else None
+    except ValueError:
+        return None
+
+
+def segments_csv_response(run: SegmentationRun) -> StreamingHttpResponse:
+    """The same lines as ``manage.py export_segments``, streamed so 1M members never sit in RAM."""
+    response = StreamingHttpResponse(
+        segments_csv_lines(run=run), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="run-{run.pk}-segments.csv"'
+    return response
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -64,6 +86,20 @@ class MemberAdmin(admin.ModelAdmin):
     search_fields = ("=external_id", "occupation", "location")
     list_filter = ("gender", "occupation", ActiveRunSegmentFilter)
     show_full_result_count = False
+    actions = ["place_in_active_run"]
+
+    @admin.action(description="Place in a segment of the active run")
+    def place_in_active_run(self, request: HttpRequest, queryset: QuerySet[Member]) -> None:
+        run = active_run()
+        placed = 0
+        try:
+            for member in queryset.iterator():
+                member_place(member=member, run=run)
+                placed += 1
+        except PlacementUnavailable as exc:
+            self.message_user(request, f"Placed {placed} members: {exc}.", messages.ERROR)
+            return
+        self.message_user(request, f"Placed {placed} members in segments of run {run.pk}.")
 
 
 @admin.register(Item)
@@ -116,14 +152,88 @@ class SegmentationRunAdmin(ReadOnlyAdmin):
         "error",
     )
     readonly_fields = fields
+    actions = ["download_segments"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         qs = super().get_queryset(request).select_related("created_by")
         return qs.annotate(segment_count=Count("segments"))
 
     def get_urls(self) -> list[URLPattern]:
-        run_view = self.admin_site.admin_view(self.run_view)
-        return [path("run/", run_view, name="segments_segmentationrun_run"), *super().get_urls()]
+        wrap = self.admin_site.admin_view
+        return [
+            path("run/", wrap(self.run_view), name="segments_segmentationrun_run"),
+            path(
+                "<path:object_id>/segments.csv",
+                wrap(self.export_view),
+                name="segments_segmentationrun_export",
+            ),
+            path(
+                "<path:object_id>/compare/",
+                wrap(self.compare_view),
+                name="segments_segmentationrun_compare",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        run = self.get_object(request, unquote(object_id))
+        if run is not None:
+            extra_context = {**(extra_context or {}), **self.report_context(run)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def report_context(self, run: SegmentationRun) -> dict[str, Any]:
+        return {
+            "run_segments": run_segments(run),
+            "quality": run_quality(run.metrics),
+            "k_sweep": k_sweep_chart(run.metrics),
+            "evaluations": evaluation_tables(run.metrics),
+            "compare_choices": runs_to_compare(run),
+        }
+
+    def viewable_run(self, request: HttpRequest, object_id: str) -> SegmentationRun:
+        run = self.get_object(request, unquote(object_id))
+        if run is None:
+            raise Http404(f"No run {object_id}.")
+        if not self.has_view_permission(request, run):
+            raise PermissionDenied
+        return run
+
+    def export_view(self, request: HttpRequest, object_id: str) -> StreamingHttpResponse:
+        return segments_csv_response(self.viewable_run(request, object_id))
+
+    @admin.action(description="Download the selected run's segments as CSV")
+    def download_segments(
+        self, request: HttpRequest, queryset: QuerySet[SegmentationRun]
+    ) -> StreamingHttpResponse | None:
+        runs = list(queryset[:2])
+        if len(runs) != 1:
+            self.message_user(request, "Select exactly one run to download.", messages.WARNING)
+            return None
+        return segments_csv_response(runs[0])
+
+    def compare_view(self, request: HttpRequest, object_id: str) -> TemplateResponse:
+        run = self.viewable_run(request, object_id)
+        other_id = int_or_none(request.GET.get("with"))
+        other = run_by_pk(other_id) if other_id is not None else None
+        comparison = runs_compare(run_a=run, run_b=other) if other else None
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": f"Compare run {run.pk}" + (f" with run {other.pk}" if other else ""),
+            "original": run,
+            "other": other,
+            "missing": other_id if other_id is not None and other is None else None,
+            "comparison": comparison,
+            "migration": migration_table(comparison) if comparison else [],
+            "compare_choices": runs_to_compare(run),
+        }
+        return TemplateResponse(request, "admin/segments/segmentationrun/compare.html", context)
 
     def run_view(self, request: HttpRequest) -> HttpResponse:
         form = RunParamsForm(request.POST or None)

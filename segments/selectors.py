@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.core.paginator import Page, Paginator
 from django.db.models import F, QuerySet
 
-from segments.models import Member, Membership, Rating, Segment, SegmentationRun
+from segments.models import Member, Membership, Rating, RunStatus, Segment, SegmentationRun
 
 SEGMENT_MEMBERS_PER_PAGE = 50
 
@@ -28,6 +28,12 @@ def active_run() -> SegmentationRun | None:
 
 def run_by_pk(pk: int) -> SegmentationRun | None:
     return SegmentationRun.objects.filter(pk=pk).first()
+
+
+def runs_to_compare(run: SegmentationRun, *, limit: int = 100) -> QuerySet[SegmentationRun]:
+    """Other succeeded runs, newest first: what ``run`` can be compared with."""
+    finished = SegmentationRun.objects.filter(status=RunStatus.SUCCEEDED).exclude(pk=run.pk)
+    return finished.order_by("-id")[:limit]
 
 
 def member_by_external_id(external_id: str) -> Member | None:

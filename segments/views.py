@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 
 from recommendations.selectors import member_recommendations
 from segments.models import SegmentationRun
+from segments.presenters import display_number, percent, run_quality
 from segments.selectors import (
     active_run,
     member_by_external_id,
@@ -25,15 +26,8 @@ SOURCE_WORDS = {
     "clustered": "clustered with members of similar taste",
     "classified": "too few ratings to cluster: assigned by a classifier",
     "noise": "an outlier: attached to the nearest segment",
+    "placed": "joined after the run: placed from demographics and first ratings",
 }
-
-
-def display_number(value: Any) -> str:
-    return f"{value:.4g}" if isinstance(value, float) else str(value)
-
-
-def percent(fraction: float | None) -> str:
-    return "-" if fraction is None else f"{fraction * 100:.1f}%"
 
 
 def key_metrics(run: SegmentationRun | None) -> list[tuple[str, str]]:
@@ -77,6 +71,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "run": run,
         "segments": [(segment, percent(segment.summary.get("share"))) for segment in segments],
         "metrics": key_metrics(run),
+        "quality": run_quality(run.metrics) if run else [],
         "lookup": lookup,
     }
     return render(request, "segments/home.html", context)
@@ -117,5 +112,6 @@ def segment_detail(request: HttpRequest, pk: int) -> HttpResponse:
             key: summary_rows(summary.get(key) or []) for key in ("genres", "demographics", "items")
         },
         "page": page,
+        "quality": run_quality(segment.run.metrics),
     }
     return render(request, "segments/segment_detail.html", context)

@@ -6,14 +6,32 @@ write those rows directly and stay fast.
 
 from __future__ import annotations
 
+import pickle
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
+import numpy as np
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser
 
 from recommendations.models import RecommendationList
-from segments.models import Item, Member, Membership, Rating, RunStatus, Segment, SegmentationRun
+from segments.ml.classifier import SegmentClassifier, cheap_features
+from segments.ml.features import DemographicEncoder
+from segments.ml.placement import SegmentPlacer
+from segments.ml.text_encoder import text_hash
+from segments.ml.texts import item_text
+from segments.models import (
+    EmbeddingCache,
+    Item,
+    Member,
+    Membership,
+    Rating,
+    RunStatus,
+    Segment,
+    SegmentationRun,
+)
 
 GENRES = ("Sci-Fi", "Comedy", "Drama", "Horror")
 
@@ -152,3 +170,56 @@ def make_world(*, n_members: int = 6, n_items: int = 8) -> World:
     segments = make_segments(run, members, items)
     make_lists(run, members, items)
     return World(members=members, items=items, run=run, segments=segments)
+
+
+def make_placer(*, embedding_dim: int = 4) -> SegmentPlacer:
+    """A placer fitted where gender alone decides: men go to segment 0, women to segment 1."""
+    n = 40
+    records = {
+        "age": [20 + i for i in range(n)],
+        "gender": ["F" if i % 2 else "M" for i in range(n)],
+        "occupation": [("artist", "engineer", "doctor")[i % 3] for i in range(n)],
+    }
+    encoder = DemographicEncoder().fit(records)
+    X = cheap_features(encoder.transform(records), np.zeros((n, embedding_dim)))
+    classifier = SegmentClassifier("logistic", cv=2).fit(X, np.arange(n) % 2)
+    return SegmentPlacer(
+        demographic_encoder=encoder,
+        classifier=classifier,
+        fallback_segment=0,
+        embedding_dim=embedding_dim,
+    )
+
+
+def make_placeable(world: World) -> None:
+    """What a finished run keeps for newcomers: a pickled placer and each segment's liked items.
+
+    Segment 0's popular items are the even-numbered items, segment 1's the odd ones.
+    """
+    for segment in world.segments:
+        popular = world.items[segment.number :: 2]
+        segment.summary = {
+            **segment.summary,
+            "popular": [[item.pk, round(0.5 - i / 20, 3), 2.0] for i, item in enumerate(popular)],
+        }
+        segment.save(update_fields=["summary"])
+    world.run.placer = placer_pickle()
+    world.run.save(update_fields=["placer"])
+
+
+@cache
+def placer_pickle() -> bytes:
+    # Fitting costs ~0.2 s; tests only read the placer, so one fit serves them all.
+    return pickle.dumps(make_placer())
+
+
+def cache_item_embeddings(items: list[Item], *, dim: int = 4) -> None:
+    """Store item vectors in the embedding cache, so placing a rater never loads the encoder."""
+    EmbeddingCache.objects.bulk_create(
+        EmbeddingCache(
+            model_name=settings.SEGREC_TEXT_MODEL,
+            text_hash=text_hash(item_text(i.title, i.year, i.genres, i.description)),
+            vector=np.full(dim, 0.1, dtype=np.float32).tobytes(),
+        )
+        for i in items
+    )

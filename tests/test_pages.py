@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from segments.models import Membership
+from segments.models import Membership, SegmentationRun
 from tests.factories import World, make_run, make_segments, make_user, make_world
 
 pytestmark = pytest.mark.django_db
@@ -42,6 +42,16 @@ def test_home_shows_active_run_and_its_segments(user_client: Client, world: Worl
     assert f'href="/segments/{world.segments[1].pk}/"' in page
     assert "Comedy fans" in page
     assert "50.0%" in page
+
+
+def test_home_and_segment_page_show_the_runs_stability(user_client: Client, world: World) -> None:
+    metrics = {**world.run.metrics, "stability_ari": {"mean": 0.875, "std": 0.0625, "scores": []}}
+    SegmentationRun.objects.filter(pk=world.run.pk).update(metrics=metrics)
+    for url in ("/", f"/segments/{world.segments[0].pk}/"):
+        page = user_client.get(url).content.decode()
+        quality = page[page.index('id="run-quality"') :]
+        assert "Stability (ARI)" in quality and "0.875 ± 0.062" in quality
+        assert "Silhouette" in quality and "0.312" in quality
 
 
 def test_home_without_a_run_says_so(user_client: Client) -> None:

@@ -10,3 +10,11 @@ class BadRequest(APIException):
     status_code = status.HTTP_400_BAD_REQUEST
     default_detail = "Bad request."
     default_code = "bad_request"
+
+
+class Conflict(APIException):
+    """A 409: the request is fine but the data's state does not allow it yet (no active run)."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "Conflict."
+    default_code = "conflict"

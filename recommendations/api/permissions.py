@@ -14,3 +14,9 @@ class IsStaffForWrites(BasePermission):
         if request.method in SAFE_METHODS:
             return True
         return bool(request.user and request.user.is_staff)
+
+
+class IsStaffForMemberWrites(IsStaffForWrites):
+    """Adding or placing members changes what is served: staff only, like runs."""
+
+    message = "Only staff users can add or place members."

@@ -18,7 +18,7 @@ class MemberSegmentSerializer(serializers.Serializer):
     number = serializers.IntegerField(source="segment.number")
     label = serializers.CharField(source="segment.label")
     confidence = serializers.FloatField()
-    source = serializers.CharField(help_text="clustered, classified or noise")
+    source = serializers.CharField(help_text="clustered, classified, noise or placed")
 
 
 class MemberDetailSerializer(serializers.Serializer):
@@ -31,6 +31,47 @@ class MemberDetailSerializer(serializers.Serializer):
     rating_count = serializers.IntegerField()
     run = serializers.IntegerField(source="run.pk", allow_null=True)
     segment = MemberSegmentSerializer(source="membership", allow_null=True)
+
+
+class MemberCreatedSerializer(MemberDetailSerializer):
+    note = serializers.CharField(required=False, help_text="why segment is null, when it is")
+
+
+class MemberCreateSerializer(serializers.Serializer):
+    """The POST body of a new member; unknown fields are refused, not ignored."""
+
+    member_id = serializers.CharField(max_length=64)
+    age = serializers.IntegerField(min_value=0, max_value=150, required=False, allow_null=True)
+    gender = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
+    occupation = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+    location = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+    profile = serializers.CharField(required=False, allow_blank=True, default="")
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        unknown = sorted(set(data) - set(self.fields)) if isinstance(data, dict) else []
+        if unknown:
+            raise serializers.ValidationError({unknown[0]: ["unknown field"]})
+        return super().to_internal_value(data)
+
+    def model_fields(self) -> dict[str, Any]:
+        """The validated body as Member field names."""
+        fields = dict(self.validated_data)
+        return {"external_id": fields.pop("member_id"), **fields}
+
+
+class RunComparisonSerializer(serializers.Serializer):
+    """Documents GET /api/runs/<a>/compare/<b>: segments.services.comparison builds it."""
+
+    run_a = serializers.IntegerField()
+    run_b = serializers.IntegerField()
+    ari = serializers.FloatField(help_text="adjusted Rand index over members in both runs")
+    n_common = serializers.IntegerField()
+    rows = serializers.ListField(child=serializers.DictField(), help_text="run A's segments")
+    cols = serializers.ListField(child=serializers.DictField(), help_text="run B's segments")
+    matrix = serializers.ListField(
+        child=serializers.ListField(child=serializers.IntegerField()),
+        help_text="matrix[i][j]: members in rows[i] of run A and cols[j] of run B",
+    )
 
 
 class RecommendationSerializer(serializers.Serializer):

@@ -2,29 +2,35 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.paginator import EmptyPage
+from django.db import IntegrityError
 from django.http import QueryDict
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from recommendations.api.errors import BadRequest
-from recommendations.api.permissions import IsStaffForWrites
+from recommendations.api.errors import BadRequest, Conflict
+from recommendations.api.permissions import IsStaffForMemberWrites, IsStaffForWrites
 from recommendations.api.serializers import (
+    MemberCreatedSerializer,
+    MemberCreateSerializer,
     MemberDetailSerializer,
     MemberRecommendationsSerializer,
+    RunComparisonSerializer,
     RunParamsSerializer,
     RunSerializer,
     SegmentDetailSerializer,
     SegmentListSerializer,
 )
 from recommendations.selectors import member_recommendations
-from segments.models import Member, SegmentationRun
+from segments.models import Member, Membership, SegmentationRun
 from segments.params import InvalidParams
 from segments.selectors import (
     active_run,
@@ -34,6 +40,12 @@ from segments.selectors import (
     run_by_pk,
     segment_by_pk,
     segment_members_page,
+)
+from segments.services.comparison import runs_compare
+from segments.services.placement import (
+    PlacementUnavailable,
+    member_create_and_place,
+    member_place,
 )
 from segments.services.runs import segmentation_run_create
 
@@ -65,6 +77,65 @@ def active_run_or_404() -> SegmentationRun:
     if run is None:
         raise NotFound("No active segmentation run: run a segmentation first.")
     return run
+
+
+def run_or_404(run_id: int) -> SegmentationRun:
+    run = run_by_pk(run_id)
+    if run is None:
+        raise NotFound(f"Unknown run {run_id}.")
+    return run
+
+
+def first_error(exc: ValidationError) -> str:
+    """DRF's {field: [messages]} as one "field: message" line, like the run endpoint's."""
+    field, messages = next(iter(exc.detail.items()))
+    message = messages[0] if isinstance(messages, list) else messages
+    return f"{'body' if field == 'non_field_errors' else field}: {message}"
+
+
+def member_body(member: Member, membership: Membership | None) -> dict[str, Any]:
+    run = membership.run if membership else active_run()
+    overview = member_overview(member=member, run=run)
+    return MemberDetailSerializer(overview).data
+
+
+class MemberCreateView(APIView):
+    """A member who arrives between runs gets a segment and a list at once."""
+
+    permission_classes = [IsAuthenticated, IsStaffForMemberWrites]
+    parser_classes = [JSONParser]
+    NOT_PLACED = "Not placed: no active run with a placer; the next run will segment this member."
+
+    @extend_schema(request=MemberCreateSerializer, responses={201: MemberCreatedSerializer})
+    def post(self, request: Request) -> Response:
+        serializer = MemberCreateSerializer(data=request.data)
+        try:
+            serializer.is_valid(raise_exception=True)
+            member, membership = member_create_and_place(fields=serializer.model_fields())
+        except ValidationError as exc:
+            raise BadRequest(first_error(exc)) from None
+        except IntegrityError:
+            member_id = serializer.validated_data["member_id"]
+            raise BadRequest(f"member_id: a member {member_id!r} already exists") from None
+        body = member_body(member, membership)
+        if membership is None:
+            body["note"] = self.NOT_PLACED
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class MemberPlaceView(APIView):
+    """(Re)place an existing member in the active run, e.g. after their first ratings."""
+
+    permission_classes = [IsAuthenticated, IsStaffForMemberWrites]
+
+    @extend_schema(request=None, responses=MemberDetailSerializer)
+    def post(self, request: Request, member_id: str) -> Response:
+        member = member_or_404(member_id)
+        try:
+            membership = member_place(member=member)
+        except PlacementUnavailable as exc:
+            raise Conflict(str(exc)) from None
+        return Response(member_body(member, membership))
 
 
 class MemberDetailView(APIView):
@@ -135,7 +206,10 @@ class RunCreateView(APIView):
 class RunDetailView(APIView):
     @extend_schema(responses=RunSerializer)
     def get(self, request: Request, run_id: int) -> Response:
-        run = run_by_pk(run_id)
-        if run is None:
-            raise NotFound(f"Unknown run {run_id}.")
-        return Response(RunSerializer(run).data)
+        return Response(RunSerializer(run_or_404(run_id)).data)
+
+
+class RunCompareView(APIView):
+    @extend_schema(responses=RunComparisonSerializer)
+    def get(self, request: Request, run_id: int, other_id: int) -> Response:
+        return Response(runs_compare(run_a=run_or_404(run_id), run_b=run_or_404(other_id)))

@@ -36,13 +36,15 @@ class Dataset:
 
     def ratings_matrix(self) -> sp.csr_matrix:
         return sp.csr_matrix(
-            (self.values, (self.users, self.items)), shape=(self.n_members, self.n_items),
+            (self.values, (self.users, self.items)),
+            shape=(self.n_members, self.n_items),
             dtype=np.float32,
         )
 
     def timestamps_matrix(self) -> sp.csr_matrix:
         return sp.csr_matrix(
-            (self.timestamps, (self.users, self.items)), shape=(self.n_members, self.n_items),
+            (self.timestamps, (self.users, self.items)),
+            shape=(self.n_members, self.n_items),
             dtype=np.float64,
         )
 
@@ -55,7 +57,9 @@ def dataset_load() -> Dataset:
     member_pks, member_fields = _columns(Member.objects.order_by("id"), MEMBER_FIELDS)
     item_pks, item_fields = _columns(Item.objects.order_by("id"), ITEM_FIELDS)
     users, items, values, timestamps = _ratings(member_pks, item_pks)
-    return Dataset(member_pks, member_fields, item_pks, item_fields, users, items, values, timestamps)
+    return Dataset(
+        member_pks, member_fields, item_pks, item_fields, users, items, values, timestamps
+    )
 
 
 def _columns(queryset: Any, names: tuple[str, ...]) -> tuple[np.ndarray, dict[str, list[Any]]]:

@@ -22,7 +22,9 @@ def text_encoder_build() -> TextEncoder:
 
 
 def texts_embed(
-    *, texts: Sequence[str], encoder: TextEncoder,
+    *,
+    texts: Sequence[str],
+    encoder: TextEncoder,
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[np.ndarray, int]:
     """Embeddings for ``texts`` (row per text) and how many had to be computed afresh.
@@ -55,7 +57,9 @@ def _cache_read(model_name: str, hashes: list[str]) -> dict[str, np.ndarray]:
 
 def _cache_write(model_name: str, hashes: list[str], vectors: np.ndarray) -> None:
     rows = [
-        EmbeddingCache(model_name=model_name, text_hash=digest, vector=vector.astype(np.float32).tobytes())
+        EmbeddingCache(
+            model_name=model_name, text_hash=digest, vector=vector.astype(np.float32).tobytes()
+        )
         for digest, vector in zip(hashes, vectors, strict=True)
     ]
     EmbeddingCache.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)

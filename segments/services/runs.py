@@ -19,7 +19,9 @@ logger = logging.getLogger("segrec.runs")
 
 
 def segmentation_run_create(
-    *, params: dict[str, Any] | None = None, created_by: AbstractBaseUser | None = None,
+    *,
+    params: dict[str, Any] | None = None,
+    created_by: AbstractBaseUser | None = None,
     enqueue: bool = True,
 ) -> SegmentationRun:
     """Validate the parameters, store a queued run and hand it to the worker once committed.
@@ -56,7 +58,10 @@ class RunReporter:
     """
 
     def __init__(
-        self, run: SegmentationRun, *, min_interval: float = 0.5,
+        self,
+        run: SegmentationRun,
+        *,
+        min_interval: float = 0.5,
         listener: Callable[[str, float], None] | None = None,
     ) -> None:
         self.run = run
@@ -104,7 +109,9 @@ class RunReporter:
 def segmentation_run_fail(*, run: SegmentationRun, error: str) -> None:
     """Record the error; the previously active run stays active and served."""
     SegmentationRun.objects.filter(pk=run.pk).update(
-        status=RunStatus.FAILED, error=error[:10000], finished_at=timezone.now(),
+        status=RunStatus.FAILED,
+        error=error[:10000],
+        finished_at=timezone.now(),
         timings=run.timings,
     )
 
@@ -114,8 +121,13 @@ def segmentation_run_activate(*, run: SegmentationRun, metrics: dict[str, Any]) 
     with transaction.atomic():
         SegmentationRun.objects.filter(is_active=True).exclude(pk=run.pk).update(is_active=False)
         SegmentationRun.objects.filter(pk=run.pk).update(
-            status=RunStatus.SUCCEEDED, is_active=True, stage="done", progress=1.0,
-            metrics=metrics, timings=run.timings, finished_at=timezone.now(),
+            status=RunStatus.SUCCEEDED,
+            is_active=True,
+            stage="done",
+            progress=1.0,
+            metrics=metrics,
+            timings=run.timings,
+            finished_at=timezone.now(),
         )
 
 

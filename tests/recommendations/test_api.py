@@ -36,6 +36,9 @@ def staff_client(client: Client) -> Client:
         ("get", "/api/segments/1"),
         ("get", "/api/runs/1"),
         ("post", "/api/runs"),
+        ("get", "/api/runs/1/compare/2"),
+        ("post", "/api/members"),
+        ("post", "/api/members/m0/place"),
         ("get", "/api/schema"),
     ],
 )
@@ -248,3 +251,6 @@ def test_schema_lists_the_endpoints(user_client: Client) -> None:
     paths = response.json()["paths"]
     assert "/api/members/{member_id}/recommendations" in paths
     assert "post" in paths["/api/runs"]
+    assert "post" in paths["/api/members"]
+    assert "post" in paths["/api/members/{member_id}/place"]
+    assert "/api/runs/{run_id}/compare/{other_id}" in paths

@@ -142,3 +142,66 @@ def test_run_form_is_staff_only(client: Client) -> None:
     response = client.get("/admin/segments/segmentationrun/run/")
     assert response.status_code == 302
     assert response["Location"].startswith("/admin/login/")
+
+
+REPORTED_METRICS = {
+    "n_segments": 3,
+    "silhouette": 0.21,
+    "stability_ari": {"mean": 0.91, "std": 0.04, "scores": [0.87, 0.95]},
+    "classifier_cv_accuracy": 0.625,
+    "k_sweep": [
+        {"k": 2, "silhouette": 0.18, "stability": 0.99},
+        {"k": 3, "silhouette": 0.21, "stability": 0.9},
+        {"k": 4, "silhouette": 0.17, "stability": 0.6},
+    ],
+    "evaluation": {
+        "temporal": {
+            "split": "temporal",
+            "k": 10,
+            "members": 900,
+            "segments": 3,
+            "models": {
+                "popularity": {
+                    "members": 900,
+                    "ndcg@10": 0.1,
+                    "hit@10": 0.4,
+                    "coverage@10": 0.05,
+                    "groups": {"segment 0: Night owls": {"members": 300, "ndcg@10": 0.08}},
+                },
+                "ours": {
+                    "members": 900,
+                    "ndcg@10": 0.2,
+                    "hit@10": 0.5,
+                    "coverage@10": 0.25,
+                    "groups": {"segment 0: Night owls": {"members": 300, "ndcg@10": 0.19}},
+                },
+            },
+        }
+    },
+}
+
+
+def test_run_page_draws_the_k_sweep_quality_and_evaluation(admin: Client, world: World) -> None:
+    SegmentationRun.objects.filter(pk=world.run.pk).update(metrics=REPORTED_METRICS)
+    page = admin.get(admin_url(SegmentationRun, f"{world.run.pk}/change/")).content.decode()
+    assert '<svg xmlns="http://www.w3.org/2000/svg" id="k-sweep-chart"' in page
+    assert page.count("<circle") == 6  # silhouette and stability at each of 3 ks
+    assert 'class="series-silhouette"' in page and 'class="series-stability"' in page
+    assert 'class="chosen-k"' in page and "chosen k = 3" in page
+    assert "k=4: stability 0.600" in page
+    assert "0.910 ± 0.040" in page  # stability beside the segments
+    assert "62.5%" in page  # classifier accuracy
+    assert "Comedy fans" in page
+    evaluation = page[page.index('id="evaluation-temporal"') :]
+    headers = ["ndcg@10", "hit@10", "coverage@10"]
+    assert "".join(f"<th>{h}</th>" for h in headers) in evaluation
+    assert "<td>ours</td><td>900</td><td><strong>0.2000</strong></td>" in evaluation
+    assert "<summary>By member group (1)</summary>" in evaluation
+    assert "segment 0: Night owls" in evaluation and "0.1900" in evaluation
+
+
+def test_run_page_without_a_sweep_draws_no_chart(admin: Client, world: World) -> None:
+    page = admin.get(admin_url(SegmentationRun, f"{world.run.pk}/change/")).content.decode()
+    assert "k-sweep-chart" not in page
+    assert 'id="evaluation-' not in page  # the factory's evaluation is not split-shaped
+    assert "Silhouette" in page and "0.312" in page

@@ -99,3 +99,25 @@ def test_encoder_puts_similar_texts_closer(encoder: TextEncoder) -> None:
 
 def test_encoder_on_no_texts_returns_an_empty_matrix(encoder: TextEncoder) -> None:
     assert encoder.encode([]).shape == (0, 384)
+
+
+def _cuda_available() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+@pytest.mark.skipif(not _cuda_available(), reason="the CUDA path needs a GPU")
+def test_encoder_on_cuda_matches_cpu() -> None:
+    texts = [
+        "Alien (1979). Genres: Horror, Sci-Fi.",
+        "Toy Story (1995). Genres: Animation, Children's, Comedy.",
+        "A 24-year-old male technician from 85711.",
+    ] * 50
+    model = os.environ.get("SEGREC_TEXT_MODEL", "all-MiniLM-L6-v2")
+    on_gpu = TextEncoder(model_name=model, device="cuda", batch_size=32).encode(texts)
+    on_cpu = TextEncoder(model_name=model, device="cpu", batch_size=32).encode(texts)
+
+    assert on_gpu.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(on_gpu, axis=1), 1.0, atol=1e-5)
+    assert float((on_gpu * on_cpu).sum(axis=1).min()) > 0.999

@@ -12,7 +12,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("out", type=Path, help="CSV file to write ('-' for standard output)")
         parser.add_argument("--k", type=int, default=10, help="items per member (default 10)")
-        parser.add_argument("--run", type=int, default=None, help="run id (default: the active run)")
+        parser.add_argument(
+            "--run", type=int, default=None, help="run id (default: the active run)"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["k"] < 1:
