@@ -20,6 +20,7 @@ from segments.services.dataset import Dataset
 
 BATCH = 1_000
 SEGMENT_TOP = 100
+LIKED = 4.0
 
 
 def recommendations_rebuild(
@@ -100,6 +101,7 @@ class ReasonWriter:
         ]
         self.labels = labels
         self.segment_labels = segment_labels
+        self.ratings = model.X_
 
     def explain(self, users: np.ndarray, items: np.ndarray) -> list[list[str]]:
         out: list[list[str]] = [[] for _ in users]
@@ -139,6 +141,9 @@ class ReasonWriter:
         if getattr(model, "half_life_days", None):
             return "new and rising: rated a lot lately"
         seen = model.explain(user, item)
-        if seen >= 0:
-            return f"because you rated {self.titles[seen]}"
-        return "popular with members overall"
+        if seen < 0:
+            return "popular with members overall"
+        stars = float(self.ratings[user, seen])
+        # A pick explained by something the member disliked is still named, but not as a like.
+        verb = "liked" if stars >= LIKED else "rated"
+        return f"because you {verb} {self.titles[seen]} ({stars:g}★)"

@@ -6,7 +6,17 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 ALGORITHMS = ("kmeans", "minibatch_kmeans", "gmm", "agglomerative", "hdbscan", "dbscan")
-RECOMMENDERS = ("blend", "ease", "next_item", "item_knn", "segment_popularity", "popularity", "trending", "content")
+RECOMMENDERS = (
+    "blend",
+    "ease",
+    "next_item",
+    "item_knn",
+    "segment_popularity",
+    "popularity",
+    "trending",
+    "content",
+    "sequential",
+)
 FEATURE_BLOCKS = ("history", "profile", "behaviour", "demographics")
 DEFAULT_FEATURE_WEIGHTS = {"history": 1.0, "profile": 0.5, "behaviour": 1.0, "demographics": 0.5}
 
@@ -50,7 +60,9 @@ class RunParams:
         ):
             raise InvalidParams(f"k: expected 'auto' or an integer from 1 to 1000, got {self.k!r}")
         if self.algorithm not in ALGORITHMS:
-            raise InvalidParams(f"algorithm: expected one of {', '.join(ALGORITHMS)}, got {self.algorithm!r}")
+            raise InvalidParams(
+                f"algorithm: expected one of {', '.join(ALGORITHMS)}, got {self.algorithm!r}"
+            )
         if self.recommender not in RECOMMENDERS:
             raise InvalidParams(
                 f"recommender: expected one of {', '.join(RECOMMENDERS)}, got {self.recommender!r}"
@@ -68,7 +80,9 @@ class RunParams:
             if name not in FEATURE_BLOCKS:
                 raise InvalidParams(f"feature_weights: unknown block {name!r}")
             if isinstance(weight, bool) or not isinstance(weight, int | float) or weight < 0:
-                raise InvalidParams(f"feature_weights.{name}: expected a number >= 0, got {weight!r}")
+                raise InvalidParams(
+                    f"feature_weights.{name}: expected a number >= 0, got {weight!r}"
+                )
 
 
 def _check_int(name: str, value: Any, low: int, high: int) -> None:

@@ -142,5 +142,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"segrec": {"handlers": ["console"], "level": os.environ.get("SEGREC_LOG_LEVEL", "INFO")}},
+    "loggers": {
+        "segrec": {"handlers": ["console"], "level": os.environ.get("SEGREC_LOG_LEVEL", "INFO")}
+    },
 }
