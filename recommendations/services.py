@@ -11,9 +11,10 @@ from django.db import transaction
 from recommendations.ml.base import Recommender
 from recommendations.ml.blend import Blend
 from recommendations.ml.cold_start import SegmentColdStart
-from recommendations.ml.factory import FitContext, fit_recommender
+from recommendations.ml.factory import FitContext, fit_with_cold_start
 from recommendations.ml.segment_popularity import SegmentPopularity
 from recommendations.models import RecommendationList
+from segments.ml.features import DemographicEncoder
 from segments.models import SegmentationRun
 from segments.params import RunParams
 from segments.services.dataset import Dataset
@@ -42,11 +43,14 @@ def recommendations_rebuild(
         item_embeddings=item_embeddings,
         seed=params.seed,
     )
-    model = SegmentColdStart(
-        fit_recommender(params.recommender, X, context),
-        SegmentPopularity().fit(X, segments=labels),
-    ).fit(X)
-    reasons = ReasonWriter(model, dataset, labels, segment_labels)
+    encoder = DemographicEncoder().fit(_demographic_records(dataset))
+    model = fit_with_cold_start(
+        params.recommender,
+        X,
+        context,
+        demographics=encoder.transform(_demographic_records(dataset)),
+    )
+    reasons = ReasonWriter(model, dataset, labels, segment_labels, encoder.feature_names_)
     for start in range(0, dataset.n_members, BATCH):
         batch = np.arange(start, min(start + BATCH, dataset.n_members))
         items, scores = model.recommend(batch, params.top_k)
@@ -59,7 +63,25 @@ def recommendations_rebuild(
         "top_k": params.top_k,
         "members_without_ratings": int(model.cold_.sum()),
         "tuning": context.tuning,
+        "segment_top": segment_top_items(model.segment_model, dataset.item_pks),
     }
+
+
+def _demographic_records(dataset: Dataset) -> dict[str, list[Any]]:
+    return {key: dataset.member_fields[key] for key in ("age", "gender", "occupation")}
+
+
+def segment_top_items(
+    model: SegmentPopularity, item_pks: np.ndarray, n: int = SEGMENT_TOP
+) -> list[list[list[float]]]:
+    """Per segment, its most liked items as [item pk, like share, lift]: lists for newcomers."""
+    top = []
+    for rates, lifts in zip(model.rates_, model.lift_, strict=True):
+        best = np.argsort(-rates, kind="stable")[:n]
+        top.append(
+            [[int(item_pks[i]), round(float(rates[i]), 4), round(float(lifts[i]), 2)] for i in best]
+        )
+    return top
 
 
 def _lists_write(
@@ -84,6 +106,18 @@ def _lists_write(
         RecommendationList.objects.bulk_create(rows)
 
 
+def _readable(feature: str) -> str:
+    """'gender=F' -> 'women', 'age=18-24' -> 'members aged 18-24', and so on."""
+    field, _, value = feature.partition("=")
+    if field == "gender":
+        return {"F": "women", "M": "men"}.get(value, f"members of gender {value}")
+    if field == "age":
+        return f"members aged {value}"
+    if field == "occupation":
+        return f"members who are {value}s" if value not in {"other", "none"} else "members"
+    return f"members with {feature}"
+
+
 class ReasonWriter:
     """Turns the component behind each recommended item into a sentence a member reads."""
 
@@ -93,8 +127,10 @@ class ReasonWriter:
         dataset: Dataset,
         labels: np.ndarray,
         segment_labels: list[str],
+        feature_names: list[str],
     ) -> None:
         self.model = model
+        self.feature_names = feature_names
         self.titles = [
             f"{t} ({y})" if y else t
             for t, y in zip(dataset.item_fields["title"], dataset.item_fields["year"], strict=True)
@@ -104,14 +140,27 @@ class ReasonWriter:
         self.ratings = model.X_
 
     def explain(self, users: np.ndarray, items: np.ndarray) -> list[list[str]]:
-        out: list[list[str]] = [[] for _ in users]
         cold = self.model.cold_[users]
-        for rows, model in ((~cold, self.model.warm), (cold, self.model.segment_model)):
-            picked = np.flatnonzero(rows)
-            reasons = self._explain(model, users[picked], items[picked]) if len(picked) else []
-            for row, why in zip(picked, reasons, strict=True):
-                out[row] = why
+        warm_rows = np.flatnonzero(~cold)
+        warm = self._explain(self.model.warm, users[warm_rows], items[warm_rows])
+        out: list[list[str]] = [[] for _ in users]
+        for row, why in zip(warm_rows, warm, strict=True):
+            out[row] = why
+        for row in np.flatnonzero(cold):
+            out[row] = [self._cold_reason(int(users[row]), int(i)) for i in items[row]]
         return out
+
+    def _cold_reason(self, user: int, item: int) -> str:
+        if item < 0:
+            return ""
+        why = self.model.cold_reason(user, item)
+        if why.kind == "segment":
+            label = self.segment_labels[why.index]
+            return f"liked by {why.share:.0%} of segment '{label}' (x{why.lift:.1f} the average)"
+        if why.kind == "feature":
+            who = _readable(self.feature_names[why.index])
+            return f"rated by {why.share:.0%} of {who} (x{why.lift:.1f} the average)"
+        return "popular with members overall"
 
     def _explain(self, model: Recommender, users: np.ndarray, items: np.ndarray) -> list[list[str]]:
         if isinstance(model, Blend):

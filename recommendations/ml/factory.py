@@ -18,7 +18,9 @@ import scipy.sparse as sp
 
 from .base import Recommender
 from .blend import Blend, tune_weights
+from .cold_start import SegmentColdStart
 from .content import ContentRecommender
+from .demographic import DemographicPopularity, tune_l2
 from .ease import EASE
 from .item_knn import ItemKNN
 from .metrics import ndcg_at_k
@@ -34,10 +36,13 @@ EASE_GRID = tuple(itertools.product((100.0, 200.0, 500.0, 1000.0, 2000.0), (None
 BLEND_GRID = {
     "ease": (1.0,),
     "next": (0.0, 0.3, 0.6, 1.0),
-    "segment_popularity": (0.0, 0.05, 0.1, 0.2, 0.3),
+    "segment_distinctive": (0.0, 0.05, 0.1, 0.2, 0.3),
     "content": (0.0, 0.05, 0.1, 0.3),
+    "item_knn": (0.0, 0.1, 0.3),
 }
 RANDOM_FOLDS = 2
+# A smaller validation part leaves the inner fit closer in size to the final one.
+RANDOM_VALIDATION_HOLDOUT = 0.1
 SIMPLER_WITHIN = 0.01
 RECOMMENDERS = (
     "blend",
@@ -82,6 +87,8 @@ def fit_recommender(name: str, X: sp.csr_matrix, context: FitContext) -> Recomme
         return Popularity(half_life_days=30.0).fit(X, timestamps=context.timestamps)
     if name == "segment_popularity":
         return SegmentPopularity().fit(X, segments=context.segments)
+    if name == "segment_distinctive":
+        return SegmentPopularity(distinctive=True).fit(X, segments=context.segments)
     if name == "item_knn":
         return ItemKNN().fit(X)
     if name == "content":
@@ -171,7 +178,13 @@ def _validation_folds(X: sp.csr_matrix, context: FitContext) -> list[Split]:
     if context.validation == "temporal":
         return [validation_split(X, context.timestamps, method="temporal")]
     return [
-        validation_split(X, context.timestamps, method="random", random_state=context.seed + i)
+        validation_split(
+            X,
+            context.timestamps,
+            method="random",
+            holdout=RANDOM_VALIDATION_HOLDOUT,
+            random_state=context.seed + i,
+        )
         for i in range(RANDOM_FOLDS)
     ]
 
@@ -195,3 +208,16 @@ def _tune_ease(
         if score > best[2]:
             best = (l2, half_life, score)
     return best
+
+
+def fit_with_cold_start(
+    name: str, X: sp.csr_matrix, context: FitContext, *, demographics: np.ndarray
+) -> SegmentColdStart:
+    """The recommender ``name`` for members with ratings; for members without, what members
+    like them (by demographics) rate, with the penalty chosen on members held out whole."""
+    warm = fit_recommender(name, X, context)
+    segment_model = SegmentPopularity().fit(X, segments=context.segments)
+    l2, _ = tune_l2(X, demographics, k=context.k, random_state=context.seed)
+    context.tuning = {**context.tuning, "cold_l2": l2}
+    cold = DemographicPopularity(l2=l2).fit(X, features=demographics)
+    return SegmentColdStart(warm, segment_model, cold).fit(X)

@@ -14,13 +14,12 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from segments.ml.features import DemographicEncoder
 from segments.ml.segmentation import MemberData, segment_members
 
 from .base import Recommender
-from .cold_start import SegmentColdStart
 from .evaluation import evaluate
-from .factory import FitContext, fit_recommender
-from .segment_popularity import SegmentPopularity
+from .factory import FitContext, fit_recommender, fit_with_cold_start
 from .splits import Split, cold_member_split, random_split, temporal_split
 
 SPLITS = ("temporal", "random", "cold-members")
@@ -79,12 +78,14 @@ def evaluate_split(
         validation="random" if kind == "random" else "temporal",
     )
     users = np.flatnonzero(split.evaluated)
+    # Demographics are known of every member whatever their ratings: no leakage.
+    demographics = DemographicEncoder().fit_transform(data.demographics())
     popularity = np.bincount(train.items, minlength=data.n_items)
     groups = _groups(seg.labels, seg.explanations, split.train)
     results: dict[str, Any] = {}
     for name in (*recommenders, "ours"):
         fit_started = time.perf_counter()
-        model = _fit(name, split.train, context)
+        model = _fit(name, split.train, context, demographics)
         fit_seconds = time.perf_counter() - fit_started
         metrics = evaluate(
             model,
@@ -119,12 +120,10 @@ def _segmentation(params: dict[str, Any] | None) -> dict[str, Any]:
     return {**defaults, **(params or {})}
 
 
-def _fit(name: str, X: sp.csr_matrix, context: FitContext) -> Recommender:
+def _fit(name: str, X: sp.csr_matrix, context: FitContext, demographics: np.ndarray) -> Recommender:
     if name != "ours":
         return fit_recommender(FIT_NAMES.get(name, name), X, context)
-    warm = fit_recommender("blend", X, context)
-    segment_model = SegmentPopularity().fit(X, segments=context.segments)
-    return SegmentColdStart(warm, segment_model).fit(X)
+    return fit_with_cold_start("blend", X, context, demographics=demographics)
 
 
 def _groups(

@@ -24,6 +24,10 @@ class SegmentPopularity(Recommender):
         Pseudo-members pulling a segment's rate toward the global one.
     like_threshold : float, default=4.0
         Lowest rating that counts as a like.
+    distinctive : bool, default=False
+        Score by like-rate x lift instead of like-rate: what the segment likes more than
+        everyone does, not only what everyone likes. In a blend with EASE this kept NDCG and
+        raised catalogue coverage on ML-100K.
 
     Attributes
     ----------
@@ -39,9 +43,12 @@ class SegmentPopularity(Recommender):
         The training matrix, for excluding seen items.
     """
 
-    def __init__(self, shrinkage: float = 20.0, like_threshold: float = 4.0) -> None:
+    def __init__(
+        self, shrinkage: float = 20.0, like_threshold: float = 4.0, distinctive: bool = False
+    ) -> None:
         self.shrinkage = shrinkage
         self.like_threshold = like_threshold
+        self.distinctive = distinctive
 
     def fit(self, X: sp.spmatrix, *, segments: np.ndarray) -> SegmentPopularity:
         """Count likes in ``X`` (members x items ratings) per segment (one label per member)."""
@@ -63,7 +70,10 @@ class SegmentPopularity(Recommender):
         return self
 
     def _score_batch(self, users: np.ndarray) -> np.ndarray:
-        return self.rates_[self.segments_[users]]
+        segments = self.segments_[users]
+        if self.distinctive:
+            return self.rates_[segments] * self.lift_[segments]
+        return self.rates_[segments]
 
     def score_segments(self, segment_ids: np.ndarray) -> np.ndarray:
         """Scores for members known only by their segment: shape (len(segment_ids), n_items)."""
