@@ -1,0 +1,119 @@
+"""`make bench`: recommenders side by side on three splits, and every clustering algorithm,
+on MovieLens-100K; writes bench/RESULTS.md.
+
+    .venv/bin/python bench/run_all.py [--data DIR] [--k 10] [--skip-segments]
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from movielens_data import DEFAULT_DATA, load_movielens
+from segmentation_bench import segmentation_table
+
+from recommendations.ml.evaluation import format_table
+from recommendations.ml.harness import evaluate_split
+
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+SHOWN = (
+    "precision@10",
+    "recall@10",
+    "ndcg@10",
+    "hit_rate@10",
+    "map@10",
+    "mrr@10",
+    "coverage@10",
+    "diversity@10",
+    "novelty@10",
+    "fit_seconds",
+)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--k", type=int, default=10)
+    parser.add_argument("--skip-segments", action="store_true")
+    args = parser.parse_args()
+    data, info = load_movielens(args.data)
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Written by `make bench` (bench/run_all.py) on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
+        f"{platform.processor() or platform.machine()}, data {args.data.name}: "
+        f"{data.n_members} members, {data.n_items} items, {len(data.values)} ratings. "
+        f"Embedding item and profile texts took {info['embed_seconds']:.1f} s (0 when cached).",
+        "",
+    ]
+    lines += recommender_section(data, args.k)
+    if not args.skip_segments:
+        lines += segmentation_table(data)
+    RESULTS.write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    print(f"\nwritten to {RESULTS}")
+
+
+def recommender_section(data, k: int) -> list[str]:
+    lines = ["## Recommendations: side by side, fitted on the training part only", ""]
+    checks = []
+    for kind in ("temporal", "random", "cold-members"):
+        started = time.perf_counter()
+        result = evaluate_split(data, kind=kind, k=k, seed=0)
+        models = result["models"]
+        lines += [
+            f"### {kind} split ({result['members']} members evaluated, "
+            f"{time.perf_counter() - started:.0f} s)",
+            "",
+            "```",
+            format_table(
+                {
+                    n: {m: v.get(m) for m in SHOWN if m.replace("@10", f"@{k}") in v}
+                    for n, v in models.items()
+                }
+            ),
+            "```",
+            "",
+            f"ours, chosen on validation: `{result['tuning']}`",
+            "",
+        ]
+        checks += _targets(kind, models, k)
+    lines += ["## Targets", "", "| split | target | measured | met |", "|---|---|---|---|"]
+    lines += checks + [""]
+    return lines
+
+
+def _targets(kind: str, models: dict, k: int) -> list[str]:
+    ndcg, cov = f"ndcg@{k}", f"coverage@{k}"
+    ours = models["ours"]
+    rows = []
+    if kind == "temporal":
+        ratio = ours[ndcg] / models["ease"][ndcg]
+        rows.append(
+            f"| temporal | NDCG@{k} >= 1.30 x EASE | {ratio:.2f} x | {_yes(ratio >= 1.30)} |"
+        )
+    if kind == "random":
+        ratio = ours[ndcg] / models["ease"][ndcg]
+        rows.append(f"| random | NDCG@{k} >= EASE | {ratio:.2f} x | {_yes(ratio >= 1.0)} |")
+    if kind == "cold-members":
+        ratio = ours[ndcg] / models["popularity"][ndcg]
+        rows.append(
+            f"| cold members | NDCG@{k} >= 1.10 x popularity | {ratio:.2f} x | {_yes(ratio >= 1.10)} |"
+        )
+    if kind in ("temporal", "random"):
+        ok = ours[cov] >= models["ease"][cov]
+        rows.append(
+            f"| {kind} | coverage >= EASE | {ours[cov]:.3f} vs {models['ease'][cov]:.3f} | {_yes(ok)} |"
+        )
+    return rows
+
+
+def _yes(ok: bool) -> str:
+    return "yes" if ok else "**no**"
+
+
+if __name__ == "__main__":
+    main()
