@@ -11,22 +11,6 @@ from segments.models import Item, Membership, SegmentationRun
 HEADER = ["member_id", "rank", "item_id", "score", "segment", "reason"]
 
 
-class NoRunError(LookupError):
-    """No active run (or no run with the given id) to export."""
-
-
-def export_run_resolve(*, run_id: int | None) -> SegmentationRun:
-    if run_id is None:
-        run = SegmentationRun.objects.filter(is_active=True).first()
-        if run is None:
-            raise NoRunError("there is no active run yet: run a segmentation first")
-        return run
-    run = SegmentationRun.objects.filter(pk=run_id).first()
-    if run is None:
-        raise NoRunError(f"there is no run {run_id}")
-    return run
-
-
 def recommendations_export_csv(*, run: SegmentationRun, out: TextIO, k: int) -> int:
     """Write the run's lists (top ``k`` of each) to ``out``; returns the rows written."""
     item_ids = dict(Item.objects.values_list("id", "external_id").iterator(chunk_size=50_000))

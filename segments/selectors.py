@@ -78,3 +78,20 @@ def segment_members_page(*, segment: Segment, page_number: int) -> Page:
         .order_by("-confidence", "member_id")
     )
     return Paginator(memberships, SEGMENT_MEMBERS_PER_PAGE).page(page_number)
+
+
+class NoRunError(LookupError):
+    """No active run (or no run with the given id) to export."""
+
+
+def run_or_active(*, run_id: int | None) -> SegmentationRun:
+    """The run with ``run_id``, or the active one when it is None; NoRunError otherwise."""
+    if run_id is None:
+        run = SegmentationRun.objects.filter(is_active=True).first()
+        if run is None:
+            raise NoRunError("there is no active run yet: run a segmentation first")
+        return run
+    run = SegmentationRun.objects.filter(pk=run_id).first()
+    if run is None:
+        raise NoRunError(f"there is no run {run_id}")
+    return run

@@ -3,7 +3,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from recommendations.exports import NoRunError, export_run_resolve, recommendations_export_csv
+from recommendations.exports import recommendations_export_csv
+from segments.selectors import NoRunError, run_or_active
 
 
 class Command(BaseCommand):
@@ -20,7 +21,7 @@ class Command(BaseCommand):
         if options["k"] < 1:
             raise CommandError("--k: expected a positive integer")
         try:
-            run = export_run_resolve(run_id=options["run"])
+            run = run_or_active(run_id=options["run"])
         except NoRunError as exc:
             raise CommandError(str(exc)) from exc
         if str(options["out"]) == "-":

@@ -3,8 +3,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from recommendations.exports import NoRunError, export_run_resolve
 from segments.exports import segments_export_csv
+from segments.selectors import NoRunError, run_or_active
 
 
 class Command(BaseCommand):
@@ -18,7 +18,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            run = export_run_resolve(run_id=options["run"])
+            run = run_or_active(run_id=options["run"])
         except NoRunError as exc:
             raise CommandError(str(exc)) from exc
         if str(options["out"]) == "-":
