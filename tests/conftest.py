@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 
-ML100K = Path(__file__).resolve().parents[2] / "shared" / "data" / "ml-100k"
+# The shared data folder sits beside the checkout (in CI too); SEGREC_TEST_ML100K overrides.
+ML100K = Path(
+    os.environ.get(
+        "SEGREC_TEST_ML100K", Path(__file__).resolve().parents[2] / "shared" / "data" / "ml-100k"
+    )
+)
 
 
 @pytest.fixture(scope="session")
