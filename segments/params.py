@@ -34,8 +34,9 @@ class RunParams:
     recommender: str = "blend"
     min_ratings: int = 5
     feature_weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_FEATURE_WEIGHTS))
-    k_min: int = 2
-    k_max: int = 16
+    # `k auto` sweeps k_min..k_max: fewer than 4 segments rarely tell a marketer anything new.
+    k_min: int = 4
+    k_max: int = 12
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> RunParams:

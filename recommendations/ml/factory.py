@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from segments.params import RECOMMENDERS
+
 from .base import Recommender
 from .blend import Blend, tune_weights
 from .cold_start import SegmentColdStart
@@ -44,17 +46,6 @@ RANDOM_FOLDS = 2
 # A smaller validation part leaves the inner fit closer in size to the final one.
 RANDOM_VALIDATION_HOLDOUT = 0.1
 SIMPLER_WITHIN = 0.01
-RECOMMENDERS = (
-    "blend",
-    "ease",
-    "next_item",
-    "item_knn",
-    "segment_popularity",
-    "popularity",
-    "trending",
-    "content",
-    "sequential",
-)
 
 
 @dataclass
