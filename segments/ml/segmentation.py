@@ -84,7 +84,7 @@ def segment_members(
     feature_weights: dict[str, float],
     min_ratings: int,
     seed: int,
-    k_range: tuple[int, int] = (2, 16),
+    k_range: tuple[int, int] = (4, 12),
     step: Step | None = None,
 ) -> SegmentationResult:
     """Cluster members with enough ratings, classify the rest, explain every segment.
