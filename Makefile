@@ -52,7 +52,10 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# Reads ../shared/data/ml-100k, or the copy `make data` fetched into var/data.
 bench: install
+	@test -d ../shared/data/ml-100k || test -d var/data/ml-100k || \
+		$(BIN)/python manage.py fetch_movielens
 	$(BIN)/python bench/run_all.py
 
 clean:

@@ -21,7 +21,9 @@ from segments.ml.segmentation import MemberData  # noqa: E402
 from segments.ml.text_encoder import TextEncoder  # noqa: E402
 from segments.ml.texts import item_text, member_profile_text  # noqa: E402
 
-DEFAULT_DATA = ROOT.parent / "shared" / "data" / "ml-100k"
+SHARED_DATA = ROOT.parent / "shared" / "data" / "ml-100k"
+FETCHED_DATA = ROOT / "var" / "data" / "ml-100k"  # where `make data` puts it
+DEFAULT_DATA = SHARED_DATA if SHARED_DATA.exists() else FETCHED_DATA
 CACHE = ROOT / "var" / "bench"
 
 

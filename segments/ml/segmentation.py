@@ -7,7 +7,7 @@ training part of a split. Nothing here knows where the arrays came from.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -70,7 +70,6 @@ class SegmentationResult:
     recipe: dict[str, Any]
     sweep: list[dict[str, Any]] | None
     placer: SegmentPlacer
-    member_vectors: np.ndarray = field(repr=False, default_factory=lambda: np.zeros((0, 0)))
 
 
 Step = Callable[[str], None]
@@ -145,7 +144,6 @@ def segment_members(
             fallback_segment=int(np.bincount(labels[active]).argmax()),
             embedding_dim=data.item_embeddings.shape[1],
         ),
-        member_vectors=blocks["history"],
     )
 
 
