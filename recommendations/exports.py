@@ -29,7 +29,8 @@ def recommendations_export_csv(*, run: SegmentationRun, out: TextIO, k: int) -> 
     rows = 0
     for member_pk, member_id, entries in lists.iterator(chunk_size=2_000):
         segment = segments.get(member_pk, "")
-        for rank, (item_pk, score, reason) in enumerate(entries[:k], start=1):
+        kept = [entry for entry in entries if entry[0] in item_ids]  # items deleted since the run
+        for rank, (item_pk, score, reason) in enumerate(kept[:k], start=1):
             writer.writerow([member_id, rank, item_ids[item_pk], score, segment, reason])
             rows += 1
     return rows

@@ -88,7 +88,7 @@ class MemberAdmin(admin.ModelAdmin):
     show_full_result_count = False
     actions = ["place_in_active_run"]
 
-    @admin.action(description="Place in a segment of the active run")
+    @admin.action(description="Place in a segment of the active run", permissions=["change"])
     def place_in_active_run(self, request: HttpRequest, queryset: QuerySet[Member]) -> None:
         run = active_run()
         placed = 0
@@ -236,6 +236,9 @@ class SegmentationRunAdmin(ReadOnlyAdmin):
         return TemplateResponse(request, "admin/segments/segmentationrun/compare.html", context)
 
     def run_view(self, request: HttpRequest) -> HttpResponse:
+        # Runs take the worker for minutes to hours: only those allowed to add runs start them.
+        if not request.user.has_perm("segments.add_segmentationrun"):
+            raise PermissionDenied
         form = RunParamsForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:

@@ -67,7 +67,10 @@ def run_segments(run: SegmentationRun) -> QuerySet[Segment]:
 
 
 def segment_by_pk(pk: int) -> Segment | None:
-    return Segment.objects.select_related("run").filter(pk=pk).first()
+    """A segment of a finished, successful run; a running run's rows are not shown."""
+    return (
+        Segment.objects.select_related("run").filter(pk=pk, run__status=RunStatus.SUCCEEDED).first()
+    )
 
 
 def segment_members_page(*, segment: Segment, page_number: int) -> Page:

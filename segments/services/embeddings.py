@@ -44,6 +44,11 @@ def texts_embed(
     return np.stack([cached[h] for h in hashes]).astype(np.float32), len(missing)
 
 
+def cached_vectors(*, model_name: str, texts: Sequence[str]) -> list[np.ndarray]:
+    """The cached embeddings of those ``texts`` that have one (no model is loaded)."""
+    return list(_cache_read(model_name, [text_hash(text) for text in texts]).values())
+
+
 def _cache_read(model_name: str, hashes: list[str]) -> dict[str, np.ndarray]:
     found: dict[str, np.ndarray] = {}
     for start in range(0, len(hashes), LOOKUP_BATCH):

@@ -52,18 +52,27 @@ def segmentation_run_execute(
         logger.info("run %s is not queued any more; nothing to do", run_id)
         return
     run = SegmentationRun.objects.get(pk=run_id)
+    _discard_results(run)  # a reclaimed stale run may have left rows behind
     reporter = RunReporter(run, listener=listener)
     try:
         metrics = _execute(run, RunParams.from_dict(run.params), reporter)
-    except Exception as exc:  # the job must record any failure on the run, whatever it was
-        logger.exception("run %s failed", run_id)
         reporter.finish()
+        segmentation_run_activate(run=run, metrics=metrics)
+    except BaseException as exc:  # record any failure, even Ctrl-C or a soft time limit
+        _record_failure(run, exc)
+        if not isinstance(exc, Exception):
+            raise
+
+
+def _record_failure(run: SegmentationRun, exc: BaseException) -> None:
+    """Mark the run failed first (what matters most), then drop its partial rows."""
+    logger.error("run %s failed", run.pk, exc_info=exc)
+    detail = "".join(traceback.format_exception(exc, limit=5))
+    segmentation_run_fail(run=run, error=f"{type(exc).__name__}: {exc}\n\n{detail}")
+    try:
         _discard_results(run)
-        detail = traceback.format_exc(limit=5)
-        segmentation_run_fail(run=run, error=f"{type(exc).__name__}: {exc}\n\n{detail}")
-        return
-    reporter.finish()
-    segmentation_run_activate(run=run, metrics=metrics)
+    except Exception:  # the rows stay invisible (the run is failed); log and move on
+        logger.exception("run %s: partial rows could not be removed", run.pk)
 
 
 def _step(reporter: RunReporter, name: str) -> None:

@@ -7,12 +7,13 @@ from typing import Any
 
 import numpy as np
 from django.db import transaction
+from django.db.models import F
 
 from recommendations.models import RecommendationList
 from segments.ml.placement import SegmentPlacer
 from segments.ml.texts import item_text
 from segments.models import Item, Member, Membership, Rating, Segment, SegmentationRun
-from segments.services.embeddings import text_encoder_build, texts_embed
+from segments.services.embeddings import cached_vectors, text_encoder_build
 
 FIRST_ITEMS = 3
 
@@ -47,28 +48,36 @@ def member_place(*, member: Member, run: SegmentationRun | None = None) -> Membe
 
 
 def member_create_and_place(*, fields: dict[str, Any]) -> tuple[Member, Membership | None]:
-    """Create a member from API fields and place them when a run is active."""
+    """Create a member from API fields and place them when a run is active.
+
+    One transaction: a placement that fails for another reason leaves no member behind, so
+    the caller can simply retry.
+    """
     with transaction.atomic():
         member = Member.objects.create(**fields)
-    try:
-        return member, member_place(member=member)
-    except PlacementUnavailable:
-        return member, None
+        try:
+            with transaction.atomic():
+                return member, member_place(member=member)
+        except PlacementUnavailable:
+            return member, None
 
 
 def _first_items(member: Member, dim: int) -> np.ndarray:
     """Mean embedding of the member's first rated items (zeros without ratings), from the cache."""
     first = list(
         Rating.objects.filter(member=member)
-        .order_by("rated_at", "id")
+        .order_by(F("rated_at").asc(nulls_first=True), "id")
         .values_list("item_id", flat=True)[:FIRST_ITEMS]
     )
     if not first:
         return np.zeros((1, dim), dtype=np.float32)
     items = Item.objects.in_bulk(first)
     texts = [item_text(i.title, i.year, i.genres, i.description) for i in items.values()]
-    vectors, _ = texts_embed(texts=texts, encoder=text_encoder_build())
-    return vectors.mean(axis=0, keepdims=True)
+    # Only what the last run embedded: a web request must not load the text model.
+    vectors = cached_vectors(model_name=text_encoder_build().model_name, texts=texts)
+    if not vectors:
+        return np.zeros((1, dim), dtype=np.float32)
+    return np.mean(vectors, axis=0, keepdims=True).astype(np.float32)
 
 
 def _segment_list(run: SegmentationRun, segment: Segment, member: Member) -> list[list[Any]]:

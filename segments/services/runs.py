@@ -5,17 +5,21 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from segments.models import RunStatus, SegmentationRun
 from segments.params import RunParams
 
 logger = logging.getLogger("segrec.runs")
+STALE_MARGIN = 600
+ACTIVATION_LOCK = 4_207_113
 
 
 def segmentation_run_create(
@@ -42,8 +46,14 @@ def segmentation_run_create(
 
 
 def segmentation_run_claim(*, run_id: int) -> bool:
-    """Move a queued run to running; False when another worker already has it."""
-    claimed = SegmentationRun.objects.filter(id=run_id, status=RunStatus.QUEUED).update(
+    """Move a queued run to running; False when another worker already has it.
+
+    A run still "running" long past the task's hard time limit lost its worker (killed,
+    out of memory) and is claimed again when its message is redelivered.
+    """
+    stale = timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + STALE_MARGIN)
+    claimable = Q(status=RunStatus.QUEUED) | Q(status=RunStatus.RUNNING, started_at__lt=stale)
+    claimed = SegmentationRun.objects.filter(claimable, id=run_id).update(
         status=RunStatus.RUNNING, started_at=timezone.now(), stage="starting", progress=0.0
     )
     return claimed == 1
@@ -119,6 +129,7 @@ def segmentation_run_fail(*, run: SegmentationRun, error: str) -> None:
 def segmentation_run_activate(*, run: SegmentationRun, metrics: dict[str, Any]) -> None:
     """Mark the run succeeded and make it the active one, atomically."""
     with transaction.atomic():
+        _activation_lock()
         SegmentationRun.objects.filter(is_active=True).exclude(pk=run.pk).update(is_active=False)
         SegmentationRun.objects.filter(pk=run.pk).update(
             status=RunStatus.SUCCEEDED,
@@ -129,6 +140,15 @@ def segmentation_run_activate(*, run: SegmentationRun, metrics: dict[str, Any]) 
             timings=run.timings,
             finished_at=timezone.now(),
         )
+
+
+def _activation_lock() -> None:
+    # Two workers finishing together would both see the old active run and break the
+    # one-active-run constraint; PostgreSQL serialises them on this lock (SQLite's
+    # IMMEDIATE transactions already do).
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ACTIVATION_LOCK])
 
 
 def runs_execute_in_process() -> bool:
