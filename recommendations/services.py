@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 from django.db import transaction
 
 from recommendations.ml.base import Recommender
@@ -33,6 +34,7 @@ def recommendations_rebuild(
     segment_labels: list[str],
     item_embeddings: np.ndarray,
     params: RunParams,
+    relabel: Callable[[sp.csr_matrix, sp.csr_matrix], np.ndarray] | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Fit the run's recommender on all ratings and write each member's top-k list."""
@@ -42,6 +44,7 @@ def recommendations_rebuild(
         segments=labels,
         item_embeddings=item_embeddings,
         seed=params.seed,
+        relabel=relabel,
     )
     encoder = DemographicEncoder().fit(_demographic_records(dataset))
     model = fit_with_cold_start(

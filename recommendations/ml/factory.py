@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -61,6 +62,9 @@ class FitContext:
     ease_l2: float = 500.0
     ease_half_life: float | None = None
     tuning: dict[str, Any] = field(default_factory=dict)
+    # Segments from a validation fold's training ratings alone; without it the fold reuses
+    # ``segments``, which saw the fold's held-out ratings and flatter the segment component.
+    relabel: Callable[[sp.csr_matrix, sp.csr_matrix], np.ndarray] | None = None
 
 
 def fit_recommender(name: str, X: sp.csr_matrix, context: FitContext) -> Recommender:
@@ -127,7 +131,12 @@ def _fit_tuned_blend(X: sp.csr_matrix, context: FitContext) -> Blend:
     context.ease_l2, context.ease_half_life = l2, half_life
     totals: dict[tuple[float, ...], float] = defaultdict(float)
     for fold in folds:
-        inner = replace(context, timestamps=fold.train_timestamps)
+        segments = (
+            context.relabel(fold.train, fold.train_timestamps)
+            if context.relabel
+            else context.segments
+        )
+        inner = replace(context, timestamps=fold.train_timestamps, segments=segments)
         parts = {name: fit_recommender(_part(name), fold.train, inner) for name in BLEND_GRID}
         _, table = tune_weights(parts, fold.train, fold.test, context.k, BLEND_GRID)
         for row in table:

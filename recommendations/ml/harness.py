@@ -8,6 +8,7 @@ training part of the split; what is known of members and items regardless of rat
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -15,7 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from segments.ml.features import DemographicEncoder
-from segments.ml.segmentation import MemberData, segment_members
+from segments.ml.segmentation import MemberData, segment_labels, segment_members
 
 from .base import Recommender
 from .evaluation import evaluate
@@ -42,8 +43,13 @@ def make_split(data: MemberData, kind: str, *, holdout: float, seed: int) -> Spl
 
 def train_part(data: MemberData, split: Split) -> MemberData:
     """The same members and items with only the training ratings."""
-    coo = split.train.tocoo()
-    ts = split.train_timestamps.tocoo()
+    return with_ratings(data, split.train, split.train_timestamps)
+
+
+def with_ratings(data: MemberData, X: sp.csr_matrix, timestamps: sp.csr_matrix) -> MemberData:
+    """The same members and items with the ratings of ``X`` (and their ``timestamps``)."""
+    coo = X.tocoo()
+    ts = timestamps.tocoo()
     return replace(
         data,
         users=coo.row.astype(np.int64),
@@ -70,6 +76,7 @@ def evaluate_split(
     seg = segment_members(train, seed=seed, **_segmentation(segmentation))
     seg_seconds = time.perf_counter() - started
     context = FitContext(
+        relabel=relabeller(data, seg.metrics["n_segments"], seed, segmentation),
         timestamps=split.train_timestamps,
         segments=seg.labels,
         item_embeddings=data.item_embeddings,
@@ -108,6 +115,25 @@ def evaluate_split(
         "tuning": context.tuning,
         "models": results,
     }
+
+
+def relabeller(
+    data: MemberData, k: int, seed: int, params: dict[str, Any] | None
+) -> Callable[[sp.csr_matrix, sp.csr_matrix], np.ndarray]:
+    """Segments of the same members from other ratings, with the same recipe and k."""
+    recipe = _segmentation(params)
+
+    def relabel(X: sp.csr_matrix, timestamps: sp.csr_matrix) -> np.ndarray:
+        return segment_labels(
+            with_ratings(data, X, timestamps),
+            k=k,
+            algorithm=recipe["algorithm"],
+            feature_weights=recipe["feature_weights"],
+            min_ratings=recipe["min_ratings"],
+            seed=seed,
+        )
+
+    return relabel
 
 
 def _segmentation(params: dict[str, Any] | None) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 from django.db import transaction
 
+from recommendations.ml.harness import relabeller
 from recommendations.services import recommendations_rebuild
 from segments.ml.segmentation import SegmentationResult, segment_members
 from segments.models import Membership, Segment, SegmentationRun
@@ -108,6 +109,16 @@ def _execute(run: SegmentationRun, params: RunParams, reporter: RunReporter) -> 
         segment_labels=[e["label"] for e in result.explanations],
         item_embeddings=item_embeddings,
         params=params,
+        relabel=relabeller(
+            loaded.data,
+            int(result.metrics["n_segments"]),
+            params.seed,
+            {
+                "algorithm": params.algorithm,
+                "feature_weights": params.feature_weights,
+                "min_ratings": params.min_ratings,
+            },
+        ),
         progress=reporter,
     )
     segment_top = rec_metrics.pop("segment_top")
