@@ -6,8 +6,9 @@ import time
 
 from segments.ml.clustering import ALGORITHMS
 from segments.ml.segmentation import MemberData, segment_members
+from segments.params import DEFAULT_FEATURE_WEIGHTS
 
-WEIGHTS = {"history": 1.0, "profile": 0.5, "behaviour": 1.0, "demographics": 0.5}
+WEIGHTS = DEFAULT_FEATURE_WEIGHTS
 COLUMNS = (
     "n_segments",
     "silhouette",

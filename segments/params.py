@@ -18,7 +18,10 @@ RECOMMENDERS = (
     "sequential",
 )
 FEATURE_BLOCKS = ("history", "profile", "behaviour", "demographics")
-DEFAULT_FEATURE_WEIGHTS = {"history": 1.0, "profile": 0.5, "behaviour": 1.0, "demographics": 0.5}
+# Chosen for stable segments on ML-100K (k=8 stability 0.80 against 0.42 with all blocks at
+# weight 1 or 0.5): taste factors lead, liked-item text and the profile sentence refine, and
+# demographics enter through the profile text; explanations still report their lifts.
+DEFAULT_FEATURE_WEIGHTS = {"history": 0.5, "profile": 0.25, "behaviour": 1.0, "demographics": 0.0}
 
 
 class InvalidParams(ValueError):

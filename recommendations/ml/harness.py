@@ -17,6 +17,7 @@ import scipy.sparse as sp
 
 from segments.ml.features import DemographicEncoder
 from segments.ml.segmentation import MemberData, segment_labels, segment_members
+from segments.params import DEFAULT_FEATURE_WEIGHTS
 
 from .base import Recommender
 from .evaluation import evaluate
@@ -141,7 +142,7 @@ def _segmentation(params: dict[str, Any] | None) -> dict[str, Any]:
         "k": 8,
         "algorithm": "kmeans",
         "min_ratings": 5,
-        "feature_weights": {"history": 1.0, "profile": 0.5, "behaviour": 1.0, "demographics": 0.5},
+        "feature_weights": dict(DEFAULT_FEATURE_WEIGHTS),
     }
     return {**defaults, **(params or {})}
 

