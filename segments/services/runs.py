@@ -154,3 +154,17 @@ def _activation_lock() -> None:
 def runs_execute_in_process() -> bool:
     """With no broker configured (the laptop default) commands run jobs in their own process."""
     return bool(settings.SEGREC_EMBEDDED_BROKER)
+
+
+def segmentation_runs_prune(*, keep: int) -> int:
+    """Delete finished runs that are not active, except the ``keep`` newest, with their rows.
+
+    Each run holds a membership and a list per member; without pruning they pile up.
+    Returns how many runs were deleted.
+    """
+    finished = SegmentationRun.objects.filter(
+        status__in=[RunStatus.SUCCEEDED, RunStatus.FAILED], is_active=False
+    ).order_by("-id")
+    doomed = list(finished.values_list("id", flat=True)[keep:])
+    SegmentationRun.objects.filter(id__in=doomed).delete()
+    return len(doomed)

@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+
+from recommendations.models import RecommendationList
+from segments.models import RunStatus, SegmentationRun
+from tests.factories import make_items, make_lists, make_members, make_run
+
+pytestmark = pytest.mark.django_db
+
+
+def test_prune_keeps_the_active_run_running_ones_and_the_newest_inactive() -> None:
+    members, items = make_members(2), make_items(6)
+    old = make_run(active=False)
+    make_lists(old, members, items)
+    failed = make_run(active=False, status=RunStatus.FAILED)
+    newest = make_run(active=False)
+    running = make_run(active=False, status=RunStatus.RUNNING)
+    active = make_run(active=True)
+
+    call_command("prune_runs", "--keep", "1")
+
+    left = set(SegmentationRun.objects.values_list("id", flat=True))
+    assert left == {newest.pk, running.pk, active.pk}
+    assert failed.pk not in left
+    assert not RecommendationList.objects.filter(run_id=old.pk).exists()
