@@ -14,6 +14,7 @@ from recommendations.ml.blend import Blend
 from recommendations.ml.cold_start import SegmentColdStart
 from recommendations.ml.factory import FitContext, fit_with_cold_start
 from recommendations.ml.segment_popularity import SegmentPopularity
+from recommendations.ml.transitions import TransitionEASE
 from recommendations.models import RecommendationList
 from segments.ml.features import DemographicEncoder
 from segments.models import SegmentationRun
@@ -195,7 +196,10 @@ class ReasonWriter:
         seen = model.explain(user, item)
         if seen < 0:
             return "popular with members overall"
-        stars = float(self.ratings[user, seen])
-        # A pick explained by something the member disliked is still named, but not as a like.
-        verb = "liked" if stars >= LIKED else "rated"
-        return f"because you {verb} {self.titles[seen]} ({stars:g}★)"
+        title, stars = self.titles[seen], float(self.ratings[user, seen])
+        if isinstance(model, TransitionEASE):
+            return f"often rated next after {title}, which you rated recently"
+        if stars >= LIKED:
+            return f"because you liked {title} ({stars:g}★)"
+        # History models count every rating as interest; a low one is not called a like.
+        return f"often rated together with {title}"
