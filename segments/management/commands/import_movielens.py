@@ -1,17 +1,15 @@
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandParser
 
-from segments.importers import ImportDataError
-from segments.importers.progress import ProgressBars
-from segments.services.imports import DEFAULT_RATING_SCALE, movielens_import
+from segments.management.import_command import ImportCommand
+from segments.services.imports import movielens_import
 
 
-class Command(BaseCommand):
+class Command(ImportCommand):
     help = (
         "Import MovieLens from DIR: GroupLens layout (u.data, u.item, u.user) or RecBole "
         "layout (NAME.inter, NAME.item, NAME.user). Re-importing the same files changes nothing."
@@ -19,28 +17,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("directory", type=Path)
-        parser.add_argument(
-            "--rating-scale",
-            nargs=2,
-            type=float,
-            metavar=("MIN", "MAX"),
-            default=DEFAULT_RATING_SCALE,
-            help="accepted rating range, inclusive (default: 0 5)",
-        )
+        self.add_rating_scale(parser)
 
     def handle(
         self, *args: Any, directory: Path, rating_scale: list[float], **options: Any
     ) -> None:
-        # The raw stream: Django's stderr wrapper would end every redraw with a newline.
-        bars = ProgressBars(sys.stderr, enabled=self.stdout.isatty())
-        try:
-            report = movielens_import(
-                directory=directory, progress=bars, rating_scale=(rating_scale[0], rating_scale[1])
-            )
-        except ImportDataError as error:
-            raise CommandError(str(error)) from error
-        finally:
-            bars.close()
-        self.stdout.write(f"Imported {', '.join(report.sources)} in {report.seconds:.1f} s")
-        for line in report.lines():
-            self.stdout.write(line)
+        self.run_import(
+            movielens_import, directory=directory, rating_scale=(rating_scale[0], rating_scale[1])
+        )
