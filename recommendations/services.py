@@ -135,10 +135,7 @@ class ReasonWriter:
     ) -> None:
         self.model = model
         self.feature_names = feature_names
-        self.titles = [
-            f"{t} ({y})" if y else t
-            for t, y in zip(dataset.item_fields["title"], dataset.item_fields["year"], strict=True)
-        ]
+        self.titles = dataset.item_titles()
         self.labels = labels
         self.segment_labels = segment_labels
         self.ratings = model.X_

@@ -8,6 +8,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from segments.ml.texts import display_title
+
 
 class Member(models.Model):
     """A person recommendations are made for (not an admin login)."""
@@ -52,7 +54,7 @@ class Item(models.Model):
 
     @property
     def display_title(self) -> str:
-        return f"{self.title} ({self.year})" if self.year else self.title
+        return display_title(self.title, self.year)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -63,6 +63,11 @@ def member_profile_text(
     return " ".join(part for part in (demographics, _sentence(profile or "")) if part)
 
 
+def display_title(title: str, year: int | None) -> str:
+    """How an item is named to people: "Alien (1979)", or the bare title without a year."""
+    return f"{title} ({year})" if year else title
+
+
 def _natural_title(title: str) -> str:
     match = _TRAILING_ARTICLE.match(title.strip())
     if not match:

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from segments.ml.texts import display_title
 from segments.models import Item, Member, Rating
 
 CHUNK = 50_000
@@ -33,6 +34,10 @@ class Dataset:
     @property
     def n_items(self) -> int:
         return len(self.item_pks)
+
+    def item_titles(self) -> list[str]:
+        fields = self.item_fields
+        return [display_title(t, y) for t, y in zip(fields["title"], fields["year"], strict=True)]
 
     def ratings_matrix(self) -> sp.csr_matrix:
         return sp.csr_matrix(

@@ -14,6 +14,7 @@ from django.db import transaction
 from recommendations.ml.harness import relabeller
 from recommendations.services import recommendations_rebuild
 from segments.ml.segmentation import SegmentationResult, segment_members
+from segments.ml.texts import display_title
 from segments.models import Membership, Segment, SegmentationRun
 from segments.params import RunParams
 from segments.services.dataset import Dataset
@@ -188,16 +189,12 @@ def _summary(explanation: dict[str, Any], dataset: Dataset) -> dict[str, Any]:
         "items": [
             {
                 "item_id": items["external_id"][e["index"]],
-                "title": _title(items["title"][e["index"]], items["year"][e["index"]]),
+                "title": display_title(items["title"][e["index"]], items["year"][e["index"]]),
                 **{key: e[key] for key in ("lift", "share", "population_share") if key in e},
             }
             for e in explanation["items"]
         ],
     }
-
-
-def _title(title: str, year: int | None) -> str:
-    return f"{title} ({year})" if year else title
 
 
 def _discard_results(run: SegmentationRun) -> None:

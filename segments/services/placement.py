@@ -11,11 +11,10 @@ from django.db.models import F
 
 from recommendations.models import RecommendationList
 from segments.ml.placement import SegmentPlacer
+from segments.ml.segmentation import FIRST_ITEMS
 from segments.ml.texts import item_text
 from segments.models import Item, Member, Membership, Rating, Segment, SegmentationRun
 from segments.services.embeddings import cached_vectors, text_encoder_build
-
-FIRST_ITEMS = 3
 
 
 class PlacementUnavailable(LookupError):
