@@ -104,11 +104,39 @@ def history_matrix(
     return recency_weights(binary, check_aligned(X, timestamps), half_life, floor)
 
 
-def strongest_seen(history_row: sp.csr_matrix, column: np.ndarray) -> int:
-    """The seen item whose history weight x link to the target is largest; -1 if none is > 0."""
+def liked_matrix(X: sp.csr_matrix) -> sp.csr_matrix:
+    """The ratings of ``X`` that say the member liked the item, as a 0/1 matrix.
+
+    A rating is a like when it is above the member's own mean or in the top half of the
+    scale seen in ``X`` (its lowest to highest value); with one value only (implicit
+    feedback) every interaction is a like. Reasons may cite only these items.
+    """
+    X = sp.csr_matrix(X)
+    rows = row_ids(X)
+    counts = np.maximum(np.diff(X.indptr), 1)
+    means = np.bincount(rows, weights=X.data, minlength=X.shape[0]) / counts
+    if X.nnz == 0 or X.data.min() == X.data.max():
+        liked = np.ones(X.nnz, dtype=bool)
+    else:
+        middle = (float(X.data.min()) + float(X.data.max())) / 2
+        liked = (X.data > means[rows] + 1e-9) | (X.data > middle)
+    out = sp.csr_matrix((liked.astype(np.float32), X.indices, X.indptr), shape=X.shape)
+    out.eliminate_zeros()
+    return out
+
+
+def strongest_seen(
+    history_row: sp.csr_matrix, column: np.ndarray, only: np.ndarray | None = None
+) -> int:
+    """The seen item whose history weight x link to the target is largest; -1 if none is > 0.
+
+    ``only`` (item indices) limits the answer to those seen items, e.g. the member's likes.
+    """
     if history_row.nnz == 0:
         return -1
     contrib = history_row.data * column[history_row.indices]
+    if only is not None:
+        contrib = np.where(np.isin(history_row.indices, only), contrib, -np.inf)
     best = int(np.argmax(contrib))
     return int(history_row.indices[best]) if contrib[best] > 0 else -1
 
@@ -119,3 +147,13 @@ def check_positive(value: float | None, name: str, *, allow_none: bool = False) 
         return
     if value is None or not np.isfinite(value) or value <= 0:
         raise ValueError(f"{name} must be a positive number, got {value!r}")
+
+
+def keep_columns(M: sp.spmatrix, keep: np.ndarray) -> sp.csr_matrix:
+    """``M`` with only its stored values in the ``keep`` columns (stored zeros stay stored,
+    so a timestamps matrix keeps the pattern of its ratings)."""
+    coo = sp.csr_matrix(M).tocoo()
+    mask = keep[coo.col]
+    out = sp.csr_matrix((coo.data[mask], (coo.row[mask], coo.col[mask])), shape=M.shape)
+    out.sort_indices()
+    return out

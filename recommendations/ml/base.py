@@ -29,11 +29,13 @@ class Recommender:
         users = np.asarray(users, dtype=np.int64)
         return np.asarray(self._score_batch(users), dtype=np.float32)
 
-    def explain(self, user: int, item: int) -> int:
+    def explain(self, user: int, item: int, only: np.ndarray | None = None) -> int:
         """The seen item that did most to put ``item`` in ``user``'s list, or -1 when none did.
 
-        The base has no such item (e.g. popularity); recommenders whose scores are built from
-        the member's history override this to give reasons like "because you rated Alien".
+        ``only`` (item indices) limits the answer to those seen items: reasons pass the
+        member's likes so a list never says "because of" something they disliked. The base
+        has no such item (e.g. popularity); recommenders whose scores are built from the
+        member's history override this to give reasons like "because you liked Alien".
         """
         return -1
 

@@ -50,17 +50,17 @@ class ContentRecommender(Recommender):
     def _score_batch(self, users: np.ndarray) -> np.ndarray:
         return self.member_vectors_[users] @ self.item_vectors_.T
 
-    def explain(self, user: int, item: int) -> int:
-        """The item the member rated above their mean that is most similar to ``item``.
-
-        Falls back to any rated item when none is above the mean; -1 without ratings.
-        """
+    def explain(self, user: int, item: int, only: np.ndarray | None = None) -> int:
+        """The item the member rated above their mean (and in ``only``) most similar to
+        ``item``; -1 when there is none."""
         row = self.weights_[user]
-        if row.nnz == 0:
+        allowed = row.data > 0
+        if only is not None:
+            allowed &= np.isin(row.indices, only)
+        if not allowed.any():
             return -1
         sims = self.item_vectors_[row.indices] @ self.item_vectors_[item]
-        sims = np.where(row.data > 0, sims, -np.inf) if (row.data > 0).any() else sims
-        return int(row.indices[int(np.argmax(sims))])
+        return int(row.indices[int(np.argmax(np.where(allowed, sims, -np.inf)))])
 
 
 def _unit_rows(M: np.ndarray) -> np.ndarray:

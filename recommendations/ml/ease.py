@@ -78,9 +78,10 @@ class EASE(Recommender):
     def _score_batch(self, users: np.ndarray) -> np.ndarray:
         return np.asarray(self.history_[users] @ self.B_)
 
-    def explain(self, user: int, item: int) -> int:
-        """The seen item whose weighted link in B to ``item`` is largest (-1 if none > 0)."""
-        return strongest_seen(self.history_[user], self.B_[:, item])
+    def explain(self, user: int, item: int, only: np.ndarray | None = None) -> int:
+        """The seen item (of ``only``) whose weighted link in B to ``item`` is largest (-1 if
+        none > 0)."""
+        return strongest_seen(self.history_[user], self.B_[:, item], only)
 
 
 def check_catalogue_size(n_items: int, max_items: int, owner: str = "EASE") -> None:

@@ -93,10 +93,11 @@ class ItemKNN(Recommender):
     def _score_batch(self, users: np.ndarray) -> np.ndarray:
         return (self.history_[users] @ self.similarity_).toarray()
 
-    def explain(self, user: int, item: int) -> int:
-        """The seen item most similar to ``item`` after history weighting (-1 if none)."""
+    def explain(self, user: int, item: int, only: np.ndarray | None = None) -> int:
+        """The seen item (of ``only``) most similar to ``item`` after history weighting (-1
+        if none)."""
         column = self.similarity_[:, item].toarray().ravel()
-        return strongest_seen(self.history_[user], column)
+        return strongest_seen(self.history_[user], column, only)
 
 
 def _top_similarity(

@@ -98,9 +98,10 @@ class TransitionEASE(Recommender):
     def _score_batch(self, users: np.ndarray) -> np.ndarray:
         return np.asarray(self.history_[users] @ self.W_)
 
-    def explain(self, user: int, item: int) -> int:
-        """The seen item whose weighted link in W to ``item`` is largest (-1 if none > 0)."""
-        return strongest_seen(self.history_[user], self.W_[:, item])
+    def explain(self, user: int, item: int, only: np.ndarray | None = None) -> int:
+        """The seen item (of ``only``) whose weighted link in W to ``item`` is largest (-1 if
+        none > 0)."""
+        return strongest_seen(self.history_[user], self.W_[:, item], only)
 
 
 def _follow_counts(
