@@ -10,6 +10,7 @@ import scipy.sparse as sp
 
 from ._sparse import check_interactions, row_ids
 from .base import Recommender, top_k
+from .buckets import history_buckets, rating_counts
 from .metrics import ndcg_at_k
 
 _NORMALISERS = ("minmax", "rank")
@@ -32,6 +33,10 @@ class Blend(Recommender):
     normalise : {"minmax", "rank"}, default="minmax"
         "minmax" maps each member's unseen scores to [0, 1]; "rank" uses rank percentiles,
         which ignore how far ahead a component's favourites are.
+    bucket_weights : dict of str to dict, optional
+        Weights for members of a history-length bucket (see :mod:`.buckets`), replacing
+        ``weights`` for them: a member with three ratings may lean on their segment where a
+        member with three hundred leans on EASE.
 
     Attributes
     ----------
@@ -46,19 +51,25 @@ class Blend(Recommender):
         components: dict[str, Recommender],
         weights: dict[str, float],
         normalise: str = "minmax",
+        bucket_weights: dict[str, dict[str, float]] | None = None,
     ) -> None:
         self.components = components
         self.weights = weights
         self.normalise = normalise
+        self.bucket_weights = bucket_weights
 
     def fit(self, X: sp.spmatrix, **context: object) -> Blend:
         """Check the components were fitted on a matrix like ``X``; ``context`` is unused."""
         if self.normalise not in _NORMALISERS:
             raise ValueError(f"normalise must be one of {_NORMALISERS}, got {self.normalise!r}")
-        unknown = set(self.weights) - set(self.components)
-        if unknown or any(w < 0 for w in self.weights.values()):
-            raise ValueError(f"weights must be >= 0 and name components; bad: {sorted(unknown)}")
+        for weights in [self.weights, *(self.bucket_weights or {}).values()]:
+            unknown = set(weights) - set(self.components)
+            if unknown or any(w < 0 for w in weights.values()):
+                raise ValueError(
+                    f"weights must be >= 0 and name components; bad: {sorted(unknown)}"
+                )
         self.X_ = check_interactions(X)
+        self.buckets_ = history_buckets(rating_counts(self.X_))
         for name, comp in self.components.items():
             fitted = getattr(comp, "X_", None)
             if fitted is None or fitted.shape != self.X_.shape or fitted.nnz != self.X_.nnz:
@@ -69,12 +80,22 @@ class Blend(Recommender):
     def _parts(self, users: np.ndarray) -> np.ndarray:
         """Normalised, weighted scores: shape (n_components, len(users), n_items)."""
         seen = self.X_[users]
+        weights = self.member_weights(users)
         parts = [
-            self.weights.get(name, 0.0)
+            weights[:, c, None]
             * normalise_scores(self.components[name].score(users), seen, self.normalise)
-            for name in self.names_
+            for c, name in enumerate(self.names_)
         ]
         return np.stack(parts)
+
+    def member_weights(self, users: np.ndarray) -> np.ndarray:
+        """Each member's component weights, shape (len(users), n_components)."""
+        default = np.array([self.weights.get(name, 0.0) for name in self.names_])
+        out = np.tile(default, (len(users), 1))
+        for bucket, weights in (self.bucket_weights or {}).items():
+            rows = self.buckets_[users] == bucket
+            out[rows] = [weights.get(name, 0.0) for name in self.names_]
+        return out
 
     def _score_batch(self, users: np.ndarray) -> np.ndarray:
         return self._parts(users).sum(axis=0)
@@ -91,10 +112,10 @@ class Blend(Recommender):
         best = np.asarray(self.names_, dtype=object)[np.argmax(picked, axis=0)]
         return np.where(items >= 0, best, "").astype(str)
 
-    def explain(self, user: int, item: int) -> int:
+    def explain(self, user: int, item: int, only: np.ndarray | None = None) -> int:
         """The seen item named by the component that contributed most to ``item``."""
         name = self.contributions(np.array([user]), np.array([[item]]))[0, 0]
-        return self.components[name].explain(user, item) if name else -1
+        return self.components[name].explain(user, item, only) if name else -1
 
 
 def normalise_scores(scores: np.ndarray, seen: sp.csr_matrix, how: str) -> np.ndarray:
@@ -134,22 +155,45 @@ def tune_weights(
     all-zero one is tried. Returns the best weights and one row per combination (the
     weights plus ``"ndcg"``), best first.
     """
-    combos = _combinations(grid)
-    blend = Blend(components, dict.fromkeys(components, 1.0), normalise).fit(X_train)
-    valid = sp.csr_matrix(X_valid)
-    users = np.flatnonzero(np.diff(valid.indptr) > 0)
-    totals = np.zeros(len(combos))
-    for start in range(0, len(users), batch_size):
-        totals += _batch_ndcg(blend, users[start : start + batch_size], valid, combos, k)
-    table = [
-        {**c, "ndcg": float(t / max(len(users), 1))} for c, t in zip(combos, totals, strict=True)
-    ]
+    combos = combinations(grid)
+    _, ndcg = member_ndcg(
+        components, X_train, X_valid, k, combos, normalise=normalise, batch_size=batch_size
+    )
+    totals = ndcg.sum(axis=1)
+    n_users = max(ndcg.shape[1], 1)
+    table = [{**c, "ndcg": float(t / n_users)} for c, t in zip(combos, totals, strict=True)]
     table.sort(key=lambda row: -row["ndcg"])
     best = {name: table[0].get(name, 0.0) for name in components}
     return best, table
 
 
-def _combinations(grid: Mapping[str, Sequence[float]]) -> list[dict[str, float]]:
+def member_ndcg(
+    components: dict[str, Recommender],
+    X_train: sp.spmatrix,
+    X_valid: sp.spmatrix,
+    k: int,
+    combos: list[dict[str, float]],
+    *,
+    normalise: str = "minmax",
+    batch_size: int = 512,
+) -> tuple[np.ndarray, np.ndarray]:
+    """NDCG@k of every weight combination for every validation member.
+
+    Returns the members (those with held-out items in ``X_valid``) and an array of shape
+    (len(combos), len(members)); component scores are computed once per member batch.
+    """
+    blend = Blend(components, dict.fromkeys(components, 1.0), normalise).fit(X_train)
+    valid = sp.csr_matrix(X_valid)
+    users = np.flatnonzero(np.diff(valid.indptr) > 0)
+    out = np.zeros((len(combos), len(users)))
+    for start in range(0, len(users), batch_size):
+        batch = users[start : start + batch_size]
+        out[:, start : start + len(batch)] = _batch_ndcg(blend, batch, valid, combos, k)
+    return users, out
+
+
+def combinations(grid: Mapping[str, Sequence[float]]) -> list[dict[str, float]]:
+    """Every weight combination of ``grid`` but the all-zero one."""
     names = list(grid)
     combos = [dict(zip(names, values, strict=True)) for values in itertools.product(*grid.values())]
     combos = [c for c in combos if any(w > 0 for w in c.values())]
@@ -165,14 +209,16 @@ def _batch_ndcg(
     combos: list[dict[str, float]],
     k: int,
 ) -> np.ndarray:
-    """Sum over ``users`` of NDCG@k for every weight combination (scores computed once)."""
+    """NDCG@k of ``users`` for every weight combination (scores computed once): shape
+    (len(combos), len(users))."""
     parts = blend._parts(users)  # weights are all 1 here: plain normalised scores
     seen = blend.X_[users]
     seen_mask = (row_ids(seen), seen.indices)
-    sums = np.empty(len(combos))
+    relevant = valid[users]
+    out = np.empty((len(combos), len(users)))
     for c, weights in enumerate(combos):
         w = np.array([weights.get(name, 0.0) for name in blend.names_])
         scores = np.tensordot(w, parts, axes=1)
         scores[seen_mask] = -np.inf
-        sums[c] = ndcg_at_k(top_k(scores, k)[0], valid[users]).sum()
-    return sums
+        out[c] = ndcg_at_k(top_k(scores, k)[0], relevant)
+    return out
