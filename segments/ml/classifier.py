@@ -105,20 +105,27 @@ class SegmentClassifier:
 
 
 def cheap_features(
-    demographics: np.ndarray, first_item_embeddings: np.ndarray | None = None
+    demographics: np.ndarray,
+    first_item_embeddings: np.ndarray | None = None,
+    profile_embeddings: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Features known for a new member: demographics plus the mean embedding of their first
-    few rated items (rows of zeros for members with none; see
-    :func:`features.first_item_embeddings`). ``None`` means demographics only."""
+    """Features known for a new member: demographics, the mean embedding of their first few
+    rated items (rows of zeros for members with none; see
+    :func:`features.first_item_embeddings`) and the embedding of their profile text (what
+    they wrote about themselves). ``None`` leaves a block out."""
     demographics = np.atleast_2d(np.asarray(demographics, dtype=np.float32))
-    if first_item_embeddings is None:
-        return demographics
-    embeddings = np.atleast_2d(np.asarray(first_item_embeddings, dtype=np.float32))
-    if len(embeddings) != len(demographics):
-        raise ValueError(
-            f"first_item_embeddings: expected {len(demographics)} rows, got {len(embeddings)}"
-        )
-    return np.hstack([demographics, np.nan_to_num(embeddings)])
+    blocks = [demographics]
+    for name, block in (
+        ("first_item_embeddings", first_item_embeddings),
+        ("profile_embeddings", profile_embeddings),
+    ):
+        if block is None:
+            continue
+        embeddings = np.atleast_2d(np.asarray(block, dtype=np.float32))
+        if len(embeddings) != len(demographics):
+            raise ValueError(f"{name}: expected {len(demographics)} rows, got {len(embeddings)}")
+        blocks.append(np.nan_to_num(embeddings))
+    return np.hstack(blocks)
 
 
 def _thread_limit(n_rows: int) -> AbstractContextManager:

@@ -122,8 +122,12 @@ def segment_members(
     source = np.full(data.n_members, "classified", dtype=object)
     source[active] = np.where(segmenter.noise_, "noise", "clustered")
     note("classify")
-    cheap = cheap_features(demographics, _first_items(data))
-    classifier = _place_the_rest(cheap, labels, confidence, active, seed)
+    profiles = data.profile_embeddings
+    rated = cheap_features(demographics, _first_items(data), profiles)
+    newcomers = cheap_features(demographics, None, profiles)
+    classifier, newcomer_classifier = _place_the_rest(
+        rated, newcomers, labels, confidence, active, counts, seed
+    )
     note("explain")
     explanations = explain_segments(
         labels,
@@ -133,6 +137,8 @@ def segment_members(
     )
     note("quality")
     metrics = _quality(X, segmenter, algorithm, seed, classifier, active, labels)
+    if newcomer_classifier is not None:
+        metrics["newcomer_classifier_cv_accuracy"] = float(newcomer_classifier.cv_accuracy_)
     return SegmentationResult(
         labels=labels,
         confidence=confidence,
@@ -146,6 +152,8 @@ def segment_members(
             classifier=classifier,
             fallback_segment=int(np.bincount(labels[active]).argmax()),
             embedding_dim=data.item_embeddings.shape[1],
+            newcomer_classifier=newcomer_classifier,
+            uses_profiles=profiles is not None,
         ),
     )
 
@@ -180,19 +188,31 @@ def _first_items(data: MemberData) -> np.ndarray:
 
 
 def _place_the_rest(
-    cheap: np.ndarray, labels: np.ndarray, confidence: np.ndarray, active: np.ndarray, seed: int
-) -> SegmentClassifier | None:
+    rated: np.ndarray,
+    newcomers: np.ndarray,
+    labels: np.ndarray,
+    confidence: np.ndarray,
+    active: np.ndarray,
+    counts: np.ndarray,
+    seed: int,
+) -> tuple[SegmentClassifier | None, SegmentClassifier | None]:
+    """Classifiers trained on the clustered members: one on demographics, first items and
+    profile for members with a few ratings, one without first items for members with none;
+    each places its members in place (``labels``, ``confidence``)."""
     if len(np.unique(labels[active])) < 2:
         labels[~active] = labels[active][0]
-        return None
-    classifier = SegmentClassifier(model="logistic", random_state=seed).fit(
-        cheap[active], labels[active]
-    )
-    if (~active).any():
-        proba = classifier.predict_proba(cheap[~active])
-        labels[~active] = classifier.classes_[proba.argmax(axis=1)]
-        confidence[~active] = proba.max(axis=1)
-    return classifier
+        return None, None
+    fitted = []
+    for features, rows in ((rated, ~active & (counts > 0)), (newcomers, counts == 0)):
+        classifier = SegmentClassifier(model="logistic", random_state=seed).fit(
+            features[active], labels[active]
+        )
+        if rows.any():
+            proba = classifier.predict_proba(features[rows])
+            labels[rows] = classifier.classes_[proba.argmax(axis=1)]
+            confidence[rows] = proba.max(axis=1)
+        fitted.append(classifier)
+    return fitted[0], fitted[1]
 
 
 def _demographic_categories(data: MemberData, encoder: DemographicEncoder) -> dict[str, list[str]]:
