@@ -51,8 +51,8 @@ def load_movielens(
     ]
     started = time.perf_counter()
     encoder = TextEncoder(model_name=model, device=device)
-    item_emb = _embed_cached(encoder, item_texts, "items")
-    profile_emb = _embed_cached(encoder, profile_texts, "profiles")
+    item_emb = embed_cached(encoder, item_texts, "items")
+    profile_emb = embed_cached(encoder, profile_texts, "profiles")
     info = {"embed_seconds": time.perf_counter() - started, "titles": [it.title for it in items]}
     data = MemberData(
         users=arr[:, 0].astype(np.int64),
@@ -71,7 +71,7 @@ def load_movielens(
     return data, info
 
 
-def _embed_cached(encoder: TextEncoder, texts: list[str], name: str) -> np.ndarray:
+def embed_cached(encoder: TextEncoder, texts: list[str], name: str) -> np.ndarray:
     digest = hashlib.sha256(("\n".join(texts) + encoder.model_name).encode()).hexdigest()[:16]
     path = CACHE / f"{name}-{digest}.npy"
     if path.exists():

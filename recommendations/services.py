@@ -9,13 +9,17 @@ import numpy as np
 import scipy.sparse as sp
 from django.db import transaction
 
+from recommendations.ml._sparse import liked_matrix
 from recommendations.ml.base import Recommender
 from recommendations.ml.blend import Blend
-from recommendations.ml.cold_start import SegmentColdStart
-from recommendations.ml.factory import FitContext, fit_with_cold_start
+from recommendations.ml.cold_start import MIN_LIFT, SegmentColdStart
+from recommendations.ml.factory import FitContext, fit_for_serving
+from recommendations.ml.new_items import NewItems
+from recommendations.ml.popularity import Popularity
 from recommendations.ml.segment_popularity import SegmentPopularity
 from recommendations.ml.transitions import TransitionEASE
 from recommendations.models import RecommendationList
+from recommendations.reasons import segment_sentence
 from segments.ml.features import DemographicEncoder
 from segments.models import SegmentationRun
 from segments.params import RunParams
@@ -23,7 +27,6 @@ from segments.services.dataset import Dataset
 
 BATCH = 1_000
 SEGMENT_TOP = 100
-LIKED = 4.0
 
 
 def recommendations_rebuild(
@@ -34,6 +37,7 @@ def recommendations_rebuild(
     segment_pks: np.ndarray,
     segment_labels: list[str],
     item_embeddings: np.ndarray,
+    profile_embeddings: np.ndarray | None,
     params: RunParams,
     relabel: Callable[[sp.csr_matrix, sp.csr_matrix], np.ndarray] | None = None,
     progress: Callable[[int, int], None] | None = None,
@@ -44,11 +48,12 @@ def recommendations_rebuild(
         timestamps=dataset.timestamps_matrix(),
         segments=labels,
         item_embeddings=item_embeddings,
+        profile_embeddings=profile_embeddings,
         seed=params.seed,
         relabel=relabel,
     )
     encoder = DemographicEncoder().fit(_demographic_records(dataset))
-    model = fit_with_cold_start(
+    model = fit_for_serving(
         params.recommender,
         X,
         context,
@@ -65,9 +70,9 @@ def recommendations_rebuild(
         "recommender": params.recommender,
         "lists": dataset.n_members,
         "top_k": params.top_k,
-        "members_without_ratings": int(model.cold_.sum()),
+        "members_without_ratings": int(model.base.cold_.sum()),
         "tuning": context.tuning,
-        "segment_top": segment_top_items(model.segment_model, dataset.item_pks),
+        "segment_top": segment_top_items(model.base.segment_model, dataset.item_pks),
     }
 
 
@@ -123,27 +128,35 @@ def _readable(feature: str) -> str:
 
 
 class ReasonWriter:
-    """Turns the component behind each recommended item into a sentence a member reads."""
+    """Turns what put each item in a list into a sentence that is true of the data.
+
+    A reason cites only an item the member liked (:func:`liked_matrix`), the segment or
+    group whose ratings drove the pick, the text match, or that the item is new.
+    """
 
     def __init__(
         self,
-        model: SegmentColdStart,
+        model: NewItems,
         dataset: Dataset,
         labels: np.ndarray,
         segment_labels: list[str],
         feature_names: list[str],
     ) -> None:
         self.model = model
+        self.served: SegmentColdStart = model.base
         self.feature_names = feature_names
         self.titles = dataset.item_titles()
         self.labels = labels
         self.segment_labels = segment_labels
         self.ratings = model.X_
+        self.liked = liked_matrix(model.X_)
+        n_members = max(model.X_.shape[0], 1)
+        self.rated_share = np.bincount(model.X_.indices, minlength=model.X_.shape[1]) / n_members
 
     def explain(self, users: np.ndarray, items: np.ndarray) -> list[list[str]]:
-        cold = self.model.cold_[users]
+        cold = self.served.cold_[users]
         warm_rows = np.flatnonzero(~cold)
-        warm = self._explain(self.model.warm, users[warm_rows], items[warm_rows])
+        warm = self._explain(self.served.warm, users[warm_rows], items[warm_rows])
         out: list[list[str]] = [[] for _ in users]
         for row, why in zip(warm_rows, warm, strict=True):
             out[row] = why
@@ -151,17 +164,39 @@ class ReasonWriter:
             out[row] = [self._cold_reason(int(users[row]), int(i)) for i in items[row]]
         return out
 
+    def _new_reason(self, user: int, item: int) -> str:
+        """New items are scored through the rated items their text is closest to: name the
+        one that counted most (never one the member disliked)."""
+        rated, liked = self.ratings[user].indices, self.liked[user].indices
+        match = self.model.neighbour(user, item, exclude=np.setdiff1d(rated, liked))
+        if match < 0:
+            return "new, not rated yet"
+        close = f"new, not rated yet: its description is close to {self.titles[match]}"
+        if match in liked:
+            return f"{close}, which you liked"
+        if len(rated):
+            return f"{close}, which your ratings point to"
+        who = "your profile" if self.model.profile_embeddings is not None else "your details"
+        return f"{close}, which members with {who} rate"
+
     def _cold_reason(self, user: int, item: int) -> str:
         if item < 0:
             return ""
-        why = self.model.cold_reason(user, item)
+        if self.model.new_[item]:
+            return self._new_reason(user, item)
+        why = self.served.cold_reason(user, item)
         if why.kind == "segment":
-            label = self.segment_labels[why.index]
-            return f"liked by {why.share:.0%} of segment '{label}' (x{why.lift:.1f} the average)"
+            placed_by = "your profile" if self.model.profile_embeddings is not None else ""
+            return segment_sentence(
+                self.segment_labels[why.index], why.share, why.lift, placed_by=placed_by
+            )
         if why.kind == "feature":
             who = _readable(self.feature_names[why.index])
             return f"rated by {why.share:.0%} of {who} (x{why.lift:.1f} the average)"
-        return "popular with members overall"
+        return self._popular_sentence(item)
+
+    def _popular_sentence(self, item: int) -> str:
+        return f"popular with members overall: rated by {self.rated_share[item]:.0%} of them"
 
     def _explain(self, model: Recommender, users: np.ndarray, items: np.ndarray) -> list[list[str]]:
         if isinstance(model, Blend):
@@ -181,22 +216,33 @@ class ReasonWriter:
     def _reason(self, models: dict[str, Recommender], name: str, user: int, item: int) -> str:
         if item < 0 or not name:
             return ""
+        if self.model.new_[item]:
+            return self._new_reason(user, item)
         model = models[name]
         if isinstance(model, SegmentPopularity):
-            segment = int(self.labels[user])
-            lift = float(model.lift_[segment, item])
-            share = float(model.rates_[segment, item])
-            label = self.segment_labels[segment]
-            return f"liked by {share:.0%} of segment '{label}' (x{lift:.1f} the average)"
-        if getattr(model, "half_life_days", None):
-            return "new and rising: rated a lot lately"
-        seen = model.explain(user, item)
+            return self._segment_reason(user, item)
+        if isinstance(model, Popularity):
+            if model.half_life_days:
+                return "new and rising: rated a lot lately"
+            return self._popular_sentence(item)
+        seen = model.explain(user, item, self.liked[user].indices)
         if seen < 0:
-            return "popular with members overall"
+            return self._group_reason(user, item)
         title, stars = self.titles[seen], float(self.ratings[user, seen])
         if isinstance(model, TransitionEASE):
-            return f"often rated next after {title}, which you rated recently"
-        if stars >= LIKED:
-            return f"because you liked {title} ({stars:g}★)"
-        # History models count every rating as interest; a low one is not called a like.
-        return f"often rated together with {title}"
+            return f"often rated next after {title}, which you liked recently ({stars:g}★)"
+        return f"because you liked {title} ({stars:g}★)"
+
+    def _segment_reason(self, user: int, item: int) -> str:
+        seg = self.served.segment_model
+        segment = int(self.labels[user])
+        share, lift = float(seg.rates_[segment, item]), float(seg.lift_[segment, item])
+        return segment_sentence(self.segment_labels[segment], share, lift)
+
+    def _group_reason(self, user: int, item: int) -> str:
+        """No liked item led to it: the member's segment if it likes the item distinctly,
+        else what members overall do."""
+        seg = self.served.segment_model
+        if float(seg.lift_[int(self.labels[user]), item]) >= MIN_LIFT:
+            return self._segment_reason(user, item)
+        return self._popular_sentence(item)

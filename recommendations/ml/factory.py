@@ -9,7 +9,6 @@ ratings it is given (never on anything held out beyond them).
 from __future__ import annotations
 
 import itertools
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -20,13 +19,23 @@ import scipy.sparse as sp
 from segments.params import RECOMMENDERS
 
 from .base import Recommender
-from .blend import Blend, tune_weights
+from .blend import Blend, combinations, member_ndcg
+from .buckets import NAMES as BUCKETS
+from .buckets import history_buckets, rating_counts
 from .cold_start import SegmentColdStart
 from .content import ContentRecommender
 from .demographic import DemographicPopularity, tune_l2
 from .ease import EASE
 from .item_knn import ItemKNN
 from .metrics import ndcg_at_k
+from .new_items import (
+    EXPLORATION_SHARE,
+    NewItems,
+    best_share,
+    hide_items,
+    n_to_hide,
+    share_scores,
+)
 from .popularity import Popularity
 from .segment_popularity import SegmentPopularity
 from .splits import Split, validation_split
@@ -39,10 +48,15 @@ EASE_GRID = tuple(itertools.product((100.0, 200.0, 500.0, 1000.0, 2000.0), (None
 BLEND_GRID = {
     "ease": (1.0,),
     "next": (0.0, 0.3, 0.6, 1.0),
-    "segment_distinctive": (0.0, 0.05, 0.1, 0.2, 0.3),
+    "segment_distinctive": (0.0, 0.05, 0.1, 0.2),
+    "segment": (0.0, 0.2, 1.0),
     "content": (0.0, 0.05, 0.1, 0.3),
-    "item_knn": (0.0, 0.1, 0.3),
+    "popularity": (0.0, 0.1, 0.3),
 }
+# What a segment contributes; per bucket, tuning reports the best blend without them too.
+SEGMENT_PARTS = ("segment_distinctive", "segment")
+# A history bucket gets weights of its own only with this many validation members.
+MIN_BUCKET_MEMBERS = 50
 RANDOM_FOLDS = 2
 # Tuning scores every weight combination for each validation member; a sample of them ranks
 # combinations as well and keeps tuning time flat as membership grows.
@@ -59,6 +73,7 @@ class FitContext:
     timestamps: sp.csr_matrix
     segments: np.ndarray
     item_embeddings: np.ndarray
+    profile_embeddings: np.ndarray | None = None
     seed: int = 0
     validation: str = "temporal"
     k: int = 10
@@ -132,7 +147,10 @@ def _fit_tuned_blend(X: sp.csr_matrix, context: FitContext) -> Blend:
     half_lives = (None,) if context.validation == "random" else (None, 5.0, 20.0)
     l2, half_life, ease_ndcg = _tune_ease(folds, context, half_lives=half_lives)
     context.ease_l2, context.ease_half_life = l2, half_life
-    totals: dict[tuple[float, ...], float] = defaultdict(float)
+    combos = combinations(BLEND_GRID)
+    keys = [tuple(c[name] for name in BLEND_GRID) for c in combos]
+    sums = {bucket: np.zeros(len(combos)) for bucket in ("all", *BUCKETS)}
+    counts = dict.fromkeys(sums, 0)
     for fold in folds:
         segments = (
             context.relabel(fold.train, fold.train_timestamps)
@@ -141,21 +159,62 @@ def _fit_tuned_blend(X: sp.csr_matrix, context: FitContext) -> Blend:
         )
         inner = replace(context, timestamps=fold.train_timestamps, segments=segments)
         parts = {name: fit_recommender(_part(name), fold.train, inner) for name in BLEND_GRID}
-        _, table = tune_weights(parts, fold.train, fold.test, context.k, BLEND_GRID)
-        for row in table:
-            totals[tuple(row[name] for name in BLEND_GRID)] += row["ndcg"] / len(folds)
-    best = _simplest_near_best(totals)
-    chosen = {name: w for name, w in zip(BLEND_GRID, best, strict=True) if w > 0}
+        users, ndcg = member_ndcg(parts, fold.train, fold.test, context.k, combos)
+        buckets = history_buckets(rating_counts(fold.train))[users]
+        for bucket in sums:
+            rows = np.ones(len(users), bool) if bucket == "all" else buckets == bucket
+            sums[bucket] += ndcg[:, rows].sum(axis=1)
+            counts[bucket] += int(rows.sum())
+    means = {b: dict(zip(keys, sums[b] / max(counts[b], 1), strict=True)) for b in sums}
+    best = _simplest_near_best(means["all"])
+    chosen = _named(best)
+    per_bucket = {
+        bucket: _bucket_report(means[bucket], counts[bucket] // len(folds), best)
+        for bucket in BUCKETS
+        if counts[bucket]
+    }
+    bucket_weights = {
+        bucket: report["weights"]
+        for bucket, report in per_bucket.items()
+        if report["own_weights"] and report["weights"] != chosen
+    }
     context.tuning = {
         "validation": f"{context.validation} x{len(folds)}",
         "ease_l2": l2,
         "ease_half_life": half_life,
         "ease_validation_ndcg": round(ease_ndcg, 4),
         "weights": chosen,
-        "blend_validation_ndcg": round(totals[best], 4),
+        "blend_validation_ndcg": round(means["all"][best], 4),
+        "buckets": per_bucket,
     }
-    components = {name: fit_recommender(_part(name), X, context) for name in chosen}
-    return Blend(components, chosen).fit(X)
+    used = set(chosen).union(*bucket_weights.values())
+    components = {
+        name: fit_recommender(_part(name), X, context) for name in BLEND_GRID if name in used
+    }
+    return Blend(components, chosen, bucket_weights=bucket_weights or None).fit(X)
+
+
+def _named(key: tuple[float, ...]) -> dict[str, float]:
+    return {name: w for name, w in zip(BLEND_GRID, key, strict=True) if w > 0}
+
+
+def _bucket_report(
+    means: dict[tuple[float, ...], float], members: int, overall: tuple[float, ...]
+) -> dict[str, Any]:
+    """The bucket's own choice (when it has enough members) beside what segments add there."""
+    own = members >= MIN_BUCKET_MEMBERS
+    key = _simplest_near_best(means) if own else overall
+    segment_cols = [list(BLEND_GRID).index(name) for name in SEGMENT_PARTS]
+    without = {k: v for k, v in means.items() if all(k[c] == 0 for c in segment_cols)}
+    ease_only = tuple(1.0 if name == "ease" else 0.0 for name in BLEND_GRID)
+    return {
+        "members": members,
+        "own_weights": own,
+        "weights": _named(key),
+        "validation_ndcg": round(means[key], 4),
+        "best_without_segments_ndcg": round(max(without.values()), 4),
+        "ease_only_ndcg": round(means[ease_only], 4),
+    }
 
 
 def _simplest_near_best(totals: dict[tuple[float, ...], float]) -> tuple[float, ...]:
@@ -172,7 +231,7 @@ def _simplest_near_best(totals: dict[tuple[float, ...], float]) -> tuple[float, 
 
 
 def _part(name: str) -> str:
-    return "next_item" if name == "next" else name
+    return {"next": "next_item", "segment": "segment_popularity"}.get(name, name)
 
 
 def _validation_folds(X: sp.csr_matrix, context: FitContext) -> list[Split]:
@@ -235,14 +294,81 @@ def _tune_ease(
     return best
 
 
+def fit_for_serving(
+    name: str, X: sp.csr_matrix, context: FitContext, *, demographics: np.ndarray
+) -> NewItems:
+    """What a run serves: ``name`` for members with ratings, cold start for members
+    without, and new items mixed in from their text (choices recorded in ``context.tuning``)."""
+    model = fit_with_cold_start(name, X, context, demographics=demographics)
+    return fit_with_new_items(model, X, context)
+
+
 def fit_with_cold_start(
     name: str, X: sp.csr_matrix, context: FitContext, *, demographics: np.ndarray
 ) -> SegmentColdStart:
     """The recommender ``name`` for members with ratings; for members without, what members
-    like them (by demographics) rate, with the penalty chosen on members held out whole."""
+    like them rate: like them by demographics, or by demographics and profile text, whichever
+    scores better on members held out whole (with the penalty chosen there too)."""
     warm = fit_recommender(name, X, context)
     segment_model = SegmentPopularity().fit(X, segments=context.segments)
-    l2, _ = tune_l2(X, demographics, k=context.k, random_state=context.seed)
-    context.tuning = {**context.tuning, "cold_l2": l2}
-    cold = DemographicPopularity(l2=l2).fit(X, features=demographics)
+    options = {"demographics": demographics}
+    if context.profile_embeddings is not None:
+        options["demographics+profile"] = with_profiles(demographics, context.profile_embeddings)
+    tuned = {}
+    for label, features in options.items():
+        l2, table = tune_l2(X, features, k=context.k, random_state=context.seed)
+        tuned[label] = (l2, table[l2])
+    label = max(tuned, key=lambda option: tuned[option][1])
+    l2 = tuned[label][0]
+    context.tuning = {
+        **context.tuning,
+        "cold_features": label,
+        "cold_l2": l2,
+        "cold_validation_ndcg": {option: round(v[1], 4) for option, v in tuned.items()},
+    }
+    cold = DemographicPopularity(l2=l2).fit(X, features=options[label])
     return SegmentColdStart(warm, segment_model, cold).fit(X)
+
+
+def with_profiles(demographics: np.ndarray, profiles: np.ndarray) -> np.ndarray:
+    """Demographics beside profile embeddings scaled so each dimension varies about as much
+    as a one-hot column (unit vectors of d dimensions have entries of about 1/sqrt(d))."""
+    profiles = np.asarray(profiles, dtype=np.float64)
+    return np.hstack([demographics, profiles * np.sqrt(profiles.shape[1])])
+
+
+def fit_with_new_items(model: Recommender, X: sp.csr_matrix, context: FitContext) -> NewItems:
+    """``model`` with a share of each list for items nobody has rated, matched by text.
+
+    The share is chosen on a validation part in which rated items are hidden as if new
+    (as many as the catalogue has new, within bounds), over lists from EASE; without new
+    items the share is 0, and where validation holds no ratings of hidden items lists keep
+    a bounded exploration share.
+    """
+    n_hidden = n_to_hide(X)
+    report: dict[str, Any] = {"new_items": int((np.diff(X.tocsc().indptr) == 0).sum())}
+    share = 0.0
+    if n_hidden:
+        fold = _validation_folds(X, context)[0]
+        train, train_ts, test, hidden = hide_items(
+            fold.train, fold.train_timestamps, fold.test, n_hidden, random_state=context.seed
+        )
+        base = fit_recommender("ease", train, replace(context, timestamps=train_ts))
+        scores = share_scores(
+            base,
+            train,
+            test,
+            hidden,
+            context.item_embeddings,
+            context.profile_embeddings,
+            k=context.k,
+        )
+        valid = not np.isnan(scores[0.0]["new_item_recall"])
+        share = best_share(scores) if valid else EXPLORATION_SHARE
+        report.update(
+            hidden_in_validation=int(hidden.sum()),
+            validation={s: {m: round(v, 4) for m, v in row.items()} for s, row in scores.items()},
+        )
+    report["share"] = share
+    context.tuning = {**context.tuning, "new_items": report}
+    return NewItems(model, context.item_embeddings, context.profile_embeddings, share).fit(X)

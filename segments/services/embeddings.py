@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -11,6 +12,13 @@ from segments.ml.text_encoder import TextEncoder, text_hash
 from segments.models import EmbeddingCache
 
 LOOKUP_BATCH = 5_000
+
+
+@functools.cache
+def shared_text_encoder() -> TextEncoder:
+    """One encoder per process for texts embedded on demand (a newcomer's profile): the model
+    loads on the first such text, not when the process starts, and stays loaded."""
+    return text_encoder_build()
 
 
 def text_encoder_build() -> TextEncoder:

@@ -83,8 +83,9 @@ def _step(reporter: RunReporter, name: str) -> None:
 
 
 def _execute(run: SegmentationRun, params: RunParams, reporter: RunReporter) -> dict[str, Any]:
+    # Profiles are embedded whatever their clustering weight: they place members with few or
+    # no ratings and serve them (the cache makes a second run free).
     loaded = member_data_load(
-        with_profiles=params.feature_weights.get("profile", 0) > 0,
         step=lambda name: _step(reporter, name),
         progress=reporter,
     )
@@ -109,6 +110,7 @@ def _execute(run: SegmentationRun, params: RunParams, reporter: RunReporter) -> 
         segment_pks=segment_pks,
         segment_labels=[e["label"] for e in result.explanations],
         item_embeddings=item_embeddings,
+        profile_embeddings=loaded.data.profile_embeddings,
         params=params,
         relabel=relabeller(
             loaded.data,

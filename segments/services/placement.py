@@ -10,11 +10,17 @@ from django.db import transaction
 from django.db.models import F
 
 from recommendations.models import RecommendationList
+from recommendations.reasons import segment_sentence
 from segments.ml.placement import SegmentPlacer
 from segments.ml.segmentation import FIRST_ITEMS
-from segments.ml.texts import item_text
+from segments.ml.texts import item_text, member_profile_text
 from segments.models import Item, Member, Membership, Rating, Segment, SegmentationRun
-from segments.services.embeddings import cached_vectors, text_encoder_build
+from segments.services.embeddings import (
+    cached_vectors,
+    shared_text_encoder,
+    text_encoder_build,
+    texts_embed,
+)
 
 
 class PlacementUnavailable(LookupError):
@@ -32,8 +38,12 @@ def member_place(*, member: Member, run: SegmentationRun | None = None) -> Membe
         genders=[member.gender],
         occupations=[member.occupation],
         first_item_embeddings=_first_items(member, placer.embedding_dim),
+        profile_embeddings=_profile(member),
     )
     segment = Segment.objects.get(run=run, number=int(numbers[0]))
+    entries = _segment_list(
+        run, segment, member, by_profile=getattr(placer, "uses_profiles", False)
+    )
     with transaction.atomic():
         membership, _ = Membership.objects.update_or_create(
             run=run,
@@ -41,9 +51,22 @@ def member_place(*, member: Member, run: SegmentationRun | None = None) -> Membe
             defaults={"segment": segment, "confidence": float(confidence[0]), "source": "placed"},
         )
         RecommendationList.objects.update_or_create(
-            run=run, member=member, defaults={"entries": _segment_list(run, segment, member)}
+            run=run, member=member, defaults={"entries": entries}
         )
     return membership
+
+
+def _profile(member: Member) -> np.ndarray:
+    """The embedding of the member's profile sentence and free text, as runs embed it.
+
+    A text the cache lacks (a newcomer's own words) is embedded here, by a model loaded
+    once per process, and cached for the next run.
+    """
+    text = member_profile_text(
+        member.age, member.gender, member.occupation, member.location, member.profile
+    )
+    vectors, _ = texts_embed(texts=[text], encoder=shared_text_encoder())
+    return vectors
 
 
 def member_create_and_place(*, fields: dict[str, Any]) -> tuple[Member, Membership | None]:
@@ -79,14 +102,17 @@ def _first_items(member: Member, dim: int) -> np.ndarray:
     return np.mean(vectors, axis=0, keepdims=True).astype(np.float32)
 
 
-def _segment_list(run: SegmentationRun, segment: Segment, member: Member) -> list[list[Any]]:
+def _segment_list(
+    run: SegmentationRun, segment: Segment, member: Member, *, by_profile: bool
+) -> list[list[Any]]:
     seen = set(Rating.objects.filter(member=member).values_list("item_id", flat=True))
     top_k = int(run.params.get("top_k", 20))
+    placed_by = "your profile" if by_profile else "your details"
     entries = []
     for item_pk, share, lift in segment.summary.get("popular", []):
         if item_pk in seen:
             continue
-        reason = f"liked by {share:.0%} of segment '{segment.label}' (x{lift:.1f} the average)"
+        reason = segment_sentence(segment.label, share, lift, placed_by=placed_by)
         entries.append([item_pk, share, reason])
         if len(entries) == top_k:
             break
