@@ -1,7 +1,8 @@
-"""`make bench`: recommenders side by side on three splits, and every clustering algorithm,
-on MovieLens-100K; writes bench/RESULTS.md.
+"""`make bench`: recommenders side by side on three splits, what the text model adds slice
+by slice (MovieLens-100K and the text-rich benchmark), and every clustering algorithm;
+writes bench/RESULTS.md.
 
-    .venv/bin/python bench/run_all.py [--data DIR] [--k 10] [--skip-segments]
+    .venv/bin/python bench/run_all.py [--data DIR] [--k 10] [--skip-segments] [--skip-text-rich]
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from pathlib import Path
 
 from movielens_data import DEFAULT_DATA, load_movielens
 from segmentation_bench import segmentation_table
+from slices_report import metric, slices_table, tuning_lines
+from text_rich_bench import text_rich_section
 
 from recommendations.ml.evaluation import format_table
-from recommendations.ml.harness import evaluate_split
+from recommendations.ml.harness import evaluate_slices, evaluate_split
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 SHOWN = (
@@ -38,6 +41,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--k", type=int, default=10)
     parser.add_argument("--skip-segments", action="store_true")
+    parser.add_argument("--skip-text-rich", action="store_true")
     args = parser.parse_args()
     data, info = load_movielens(args.data)
     lines = [
@@ -50,6 +54,9 @@ def main() -> None:
         "",
     ]
     lines += recommender_section(data, args.k)
+    lines += movielens_slices_section(data, args.k)
+    if not args.skip_text_rich:
+        lines += text_rich_section()
     if not args.skip_segments:
         lines += segmentation_table(data)
     RESULTS.write_text("\n".join(lines) + "\n")
@@ -86,6 +93,28 @@ def recommender_section(data, k: int) -> list[str]:
     return lines
 
 
+def movielens_slices_section(data, k: int) -> list[str]:
+    """What the text model and the segments add on bare ratings, slice by slice."""
+    started = time.perf_counter()
+    result = evaluate_slices(data, k=k, seed=0)
+    ours, off = (metric(result, m, "warm") for m in ("ours", "ours, no text"))
+    return [
+        "## MovieLens-100K slice by slice: what the text model adds on bare ratings",
+        "",
+        f"One split: {result['cold_members']} members held out whole (cold), 5% of the rated "
+        f"items held out whole ({result['new_items']} items without training ratings), every "
+        f"other member's latest 20%. Item texts are titles, years and genres; profiles are "
+        f"the demographic sentence. {time.perf_counter() - started:.0f} s.",
+        "",
+        *slices_table(result),
+        f"Warm NDCG@{k} with the text model / without: {ours / off:.3f} x.",
+        "",
+        "Chosen on validation:",
+        "",
+        *tuning_lines(result),
+    ]
+
+
 def _targets(kind: str, models: dict, k: int) -> list[str]:
     ndcg, cov = f"ndcg@{k}", f"coverage@{k}"
     ours = models["ours"]
@@ -102,6 +131,10 @@ def _targets(kind: str, models: dict, k: int) -> list[str]:
         ratio = ours[ndcg] / models["popularity"][ndcg]
         rows.append(
             f"| cold members | NDCG@{k} >= 1.10 x popularity | {ratio:.2f} x | {_yes(ratio >= 1.10)} |"
+        )
+        # What the landed code measured before the text model entered cold start.
+        rows.append(
+            f"| cold members | no lower than before (1.05 x) | {ratio:.2f} x | {_yes(ratio >= 1.05)} |"
         )
     if kind in ("temporal", "random"):
         ok = ours[cov] >= models["ease"][cov]

@@ -120,7 +120,10 @@ def liked_matrix(X: sp.csr_matrix) -> sp.csr_matrix:
     else:
         middle = (float(X.data.min()) + float(X.data.max())) / 2
         liked = (X.data > means[rows] + 1e-9) | (X.data > middle)
-    out = sp.csr_matrix((liked.astype(np.float32), X.indices, X.indptr), shape=X.shape)
+    # Copies: eliminate_zeros below rewrites the index arrays, which X must keep.
+    out = sp.csr_matrix(
+        (liked.astype(np.float32), X.indices.copy(), X.indptr.copy()), shape=X.shape
+    )
     out.eliminate_zeros()
     return out
 

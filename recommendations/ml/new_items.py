@@ -4,8 +4,9 @@ A history model never recommends an item nobody has rated: its row of links is e
 text still says what it resembles. Each new item is linked to the rated items whose texts
 are closest to it (cosine of embeddings centred on the catalogue's mean, so what every text
 shares, such as the sentence frame, does not count), and a member's score for it is their
-model's score for those neighbours, weighted by closeness: for a member with ratings it
-comes from their history, for a member without from their profile (the cold-start model).
+affinity to those neighbours, weighted by closeness: 1 for a neighbour they liked, 0 for
+one they rated and did not like, and their model's normalised score for the rest (from
+their history, or for a member without ratings from their profile: the cold-start model).
 On the text-rich benchmark this found a member's own group for the first new item far more
 often than the cosine of the member's taste vector to the item. A share of each list goes
 to the best matches; the share is chosen on validation by hiding rated items as if new
@@ -17,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from ._sparse import check_interactions, keep_columns, row_ids
+from ._sparse import check_interactions, keep_columns, liked_matrix, row_ids
 from .base import Recommender, top_k
 from .blend import normalise_scores
 from .content import _unit_rows
@@ -99,6 +100,7 @@ class NewItems(Recommender):
         centred = emb - emb[old].mean(axis=0) if old.any() else emb
         self.item_vectors_ = _unit_rows(centred)
         self.links_ = _links(self.item_vectors_, self.new_, old, self.n_neighbours)
+        self.liked_ = liked_matrix(self.X_)
         return self
 
     def slots(self, k: int) -> int:
@@ -109,11 +111,13 @@ class NewItems(Recommender):
         return self.base.score(users)
 
     def text_scores(self, users: np.ndarray, base_scores: np.ndarray | None = None) -> np.ndarray:
-        """Each member's score for each new item (-inf for the other items): their model's
-        normalised scores of the item's neighbours, weighted by closeness."""
+        """Each member's score for each new item (-inf for the other items): their affinity
+        to the item's neighbours (see the module), weighted by closeness."""
         if base_scores is None:
             base_scores = self.base.score(users)
-        unit = normalise_scores(base_scores, self.X_[users], "minmax")
+        unit = normalise_scores(base_scores, self.X_[users], "minmax")  # seen items get 0
+        liked = self.liked_[users]
+        unit[row_ids(liked), liked.indices] = 1.0
         scores = np.asarray(self.links_ @ unit.T).T
         return np.where(self.new_[None, :], scores, -np.inf).astype(np.float32)
 
@@ -149,12 +153,19 @@ class NewItems(Recommender):
         link = self.links_[item]
         if link.nnz == 0:
             return -1
-        base = self.base.score(np.array([user]))[0, link.indices]
-        contribution = link.data * np.maximum(base - base.min(), 1e-9)
+        affinity = self.text_affinity(user)[link.indices]
+        contribution = link.data * np.maximum(affinity, 1e-9)
         if exclude is not None:
             contribution = np.where(np.isin(link.indices, exclude), -np.inf, contribution)
         best = int(np.argmax(contribution))
         return int(link.indices[best]) if np.isfinite(contribution[best]) else -1
+
+    def text_affinity(self, user: int) -> np.ndarray:
+        """The member's affinity to every item, as :meth:`text_scores` weighs neighbours."""
+        users = np.array([user])
+        unit = normalise_scores(self.base.score(users), self.X_[users], "minmax")[0]
+        unit[self.liked_[user].indices] = 1.0
+        return unit
 
     def explain(self, user: int, item: int, only: np.ndarray | None = None) -> int:
         """``base``'s answer for an item that is not new; for a new one, see :meth:`neighbour`."""

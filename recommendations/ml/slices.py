@@ -145,3 +145,37 @@ def segment_accuracy(
             ]
         )
     )
+
+
+SLICE_COLUMNS = ("warm", "bucket 1-5", "bucket 6-20", "bucket 21+", "cold members", "new items")
+
+
+def slice_rows(result: dict) -> tuple[list[str], list[list[str]]]:
+    """The table of an ``evaluate_slices`` result: a header and one row per model, NDCG@k
+    per slice (members evaluated in brackets in the header), recall@k for new items, and
+    the cold members' segment accuracy when planted groups were known."""
+    k = result["k"]
+    models = result["models"]
+    first = next(iter(models.values()))["slices"]
+    header = ["model", *(f"{c} ({first[c]['members']})" for c in SLICE_COLUMNS)]
+    accuracy = any("cold_segment_accuracy" in m for m in models.values())
+    if accuracy:
+        header.append("cold members' segment accuracy")
+    rows = []
+    for name, entry in models.items():
+        cells = [name, *(_number(slice_value(entry["slices"][c], k)) for c in SLICE_COLUMNS)]
+        if accuracy:
+            cells.append(_number(entry.get("cold_segment_accuracy")))
+        rows.append(cells)
+    return header, rows
+
+
+def slice_value(cell: dict, k: int) -> float:
+    """A slice's number: recall@k for new items, NDCG@k otherwise."""
+    return cell.get(f"recall@{k}", cell.get(f"ndcg@{k}", float("nan")))
+
+
+def _number(value: float | None) -> str:
+    if value is None or value != value:  # NaN: nobody in the slice
+        return "-"
+    return f"{value:.4f}"

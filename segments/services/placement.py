@@ -33,17 +33,16 @@ def member_place(*, member: Member, run: SegmentationRun | None = None) -> Membe
     if run is None or not run.placer:
         raise PlacementUnavailable("there is no active run to place members in: run one first")
     placer: SegmentPlacer = pickle.loads(bytes(run.placer))
+    uses_profiles = getattr(placer, "uses_profiles", False)  # placers pickled before lack it
     numbers, confidence = placer.place(
         ages=[member.age],
         genders=[member.gender],
         occupations=[member.occupation],
         first_item_embeddings=_first_items(member, placer.embedding_dim),
-        profile_embeddings=_profile(member),
+        profile_embeddings=_profile(member) if uses_profiles else None,
     )
     segment = Segment.objects.get(run=run, number=int(numbers[0]))
-    entries = _segment_list(
-        run, segment, member, by_profile=getattr(placer, "uses_profiles", False)
-    )
+    entries = _segment_list(run, segment, member, by_profile=uses_profiles)
     with transaction.atomic():
         membership, _ = Membership.objects.update_or_create(
             run=run,

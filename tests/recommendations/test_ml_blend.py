@@ -83,3 +83,14 @@ def test_blend_refuses_unfitted_components_and_unknown_weights() -> None:
     pop = Popularity().fit(split.train)
     with pytest.raises(ValueError, match="typo"):
         Blend({"pop": pop}, {"typo": 1.0}).fit(split.train)
+
+
+def test_bucket_weights_apply_to_members_of_that_history_length() -> None:
+    # Member 0 has 2 ratings (bucket 1-5), member 1 has 8 (bucket 6-20).
+    X = sp.csr_matrix((np.full(10, 5.0), ([0, 0] + [1] * 8, [0, 1, *range(2, 10)])), shape=(2, 12))
+    parts = {"ease": EASE(l2=1.0).fit(X), "pop": Popularity().fit(X)}
+    blend = Blend(parts, {"ease": 1.0}, bucket_weights={"1-5": {"pop": 1.0}}).fit(X)
+    np.testing.assert_array_equal(blend.member_weights(np.array([0, 1])), [[0.0, 1.0], [1.0, 0.0]])
+    assert set(blend.contributions(np.array([0]), blend.recommend(np.array([0]), 3)[0])[0]) == {
+        "pop"
+    }
