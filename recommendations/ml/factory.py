@@ -29,9 +29,10 @@ from .ease import EASE
 from .item_knn import ItemKNN
 from .metrics import ndcg_at_k
 from .new_items import (
-    EXPLORATION_SHARE,
+    MIN_VALIDATION_NEW,
     NewItems,
     best_share,
+    exploration_share,
     hide_items,
     n_to_hide,
     share_scores,
@@ -340,35 +341,50 @@ def with_profiles(demographics: np.ndarray, profiles: np.ndarray) -> np.ndarray:
 def fit_with_new_items(model: Recommender, X: sp.csr_matrix, context: FitContext) -> NewItems:
     """``model`` with a share of each list for items nobody has rated, matched by text.
 
-    The share is chosen on a validation part in which rated items are hidden as if new
-    (as many as the catalogue has new, within bounds), over lists from EASE; without new
-    items the share is 0, and where validation holds no ratings of hidden items lists keep
-    a bounded exploration share.
+    Without new items the share is 0. Otherwise, where the validation part has new items
+    of its own (items rated only in its held-out part: what new items have been worth here
+    so far), the share is the one that scores best there without giving up more than
+    MAX_WARM_LOSS of the NDCG on rated items. Where it has none, lists explore: the largest
+    share up to MAX_EXPLORATION whose cost on rated items stays within MAX_WARM_LOSS when
+    rated items are hidden as if new. Choices are recorded in ``context.tuning``.
     """
-    n_hidden = n_to_hide(X)
-    report: dict[str, Any] = {"new_items": int((np.diff(X.tocsc().indptr) == 0).sum())}
+    n_new = int((np.bincount(X.indices, minlength=X.shape[1]) == 0).sum())
+    report: dict[str, Any] = {"new_items": n_new}
     share = 0.0
-    if n_hidden:
+    if n_new:
         fold = _validation_folds(X, context)[0]
-        train, train_ts, test, hidden = hide_items(
-            fold.train, fold.train_timestamps, fold.test, n_hidden, random_state=context.seed
+        natural = (np.bincount(fold.train.indices, minlength=X.shape[1]) == 0) & (
+            np.bincount(fold.test.indices, minlength=X.shape[1]) > 0
         )
+        if natural.sum() >= MIN_VALIDATION_NEW:
+            train, train_ts, test, candidates = (
+                fold.train,
+                fold.train_timestamps,
+                fold.test,
+                natural,
+            )
+            report["validation_new_items"] = f"{int(natural.sum())} rated only in validation"
+        else:
+            train, train_ts, test, candidates = hide_items(
+                fold.train, fold.train_timestamps, fold.test, n_to_hide(X), context.seed
+            )
+            report["validation_new_items"] = f"{int(candidates.sum())} rated items hidden"
         base = fit_recommender("ease", train, replace(context, timestamps=train_ts))
         scores = share_scores(
             base,
             train,
             test,
-            hidden,
+            candidates,
             context.item_embeddings,
             context.profile_embeddings,
             k=context.k,
         )
-        valid = not np.isnan(scores[0.0]["new_item_recall"])
-        share = best_share(scores) if valid else EXPLORATION_SHARE
-        report.update(
-            hidden_in_validation=int(hidden.sum()),
-            validation={s: {m: round(v, 4) for m, v in row.items()} for s, row in scores.items()},
+        share = (
+            best_share(scores) if natural.sum() >= MIN_VALIDATION_NEW else exploration_share(scores)
         )
+        report["validation"] = {
+            s: {m: round(v, 4) for m, v in r.items()} for s, r in scores.items()
+        }
     report["share"] = share
     context.tuning = {**context.tuning, "new_items": report}
     return NewItems(model, context.item_embeddings, context.profile_embeddings, share).fit(X)

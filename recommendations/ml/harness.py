@@ -31,7 +31,8 @@ from .new_items import NewItems
 from .slices import segment_accuracy, slice_metrics, slice_split
 from .splits import Split, cold_member_split, random_split, temporal_split
 
-SPLITS = ("temporal", "random", "cold-members")
+# "slices" is evaluate_slices: one split scored per slice, with the text model on and off.
+SPLITS = ("temporal", "random", "cold-members", "slices")
 BASELINES = ("popularity", "item_knn", "ease")
 # The EASE baseline is plain EASE with its penalty tuned on validation, as published.
 FIT_NAMES = {"ease": "ease_tuned"}

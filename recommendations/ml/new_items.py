@@ -25,8 +25,11 @@ from .content import _unit_rows
 from .metrics import ndcg_at_k, recall_at_k
 
 SHARE_GRID = (0.0, 0.1, 0.2, 0.3)
-# Where validation cannot simulate new items, lists still explore: one slot in ten.
-EXPLORATION_SHARE = 0.1
+DEFAULT_SHARE = 0.1
+# Where validation has no new items of its own, lists explore with at most this share.
+MAX_EXPLORATION = 0.2
+# New items the validation part needs (rated only in its held-out part) to choose a share.
+MIN_VALIDATION_NEW = 10
 # Rated items each new item is linked to.
 N_NEIGHBOURS = 100
 # The most of their NDCG on rated items that lists may give up for new items (validation).
@@ -72,7 +75,7 @@ class NewItems(Recommender):
         base: Recommender,
         item_embeddings: np.ndarray,
         profile_embeddings: np.ndarray | None = None,
-        share: float = EXPLORATION_SHARE,
+        share: float = DEFAULT_SHARE,
         max_ratings: int = 0,
         candidates: np.ndarray | None = None,
         n_neighbours: int = N_NEIGHBOURS,
@@ -282,11 +285,17 @@ def share_scores(
 def best_share(scores: dict[float, dict[str, float]]) -> float:
     """The share with the best validation NDCG among those that keep at least
     1 - MAX_WARM_LOSS of the NDCG on rated items that lists without new items get (the
-    smaller share on a tie).
+    smaller share on a tie)."""
+    return max(_affordable(scores), key=lambda share: scores[share]["ndcg"])
 
-    No lean toward 0 as for blend weights: an item nobody is shown is never rated, so a
-    share that validation finds as good as none still earns its place.
-    """
+
+def exploration_share(scores: dict[float, dict[str, float]]) -> float:
+    """The largest share up to MAX_EXPLORATION that keeps at least 1 - MAX_WARM_LOSS of the
+    NDCG on rated items (with rated items hidden as if new, how much hits on new items are
+    worth cannot be known, but what they cost the rest of the list can)."""
+    return max(s for s in _affordable(scores) if s <= MAX_EXPLORATION)
+
+
+def _affordable(scores: dict[float, dict[str, float]]) -> list[float]:
     floor = (1 - MAX_WARM_LOSS) * scores[0.0]["warm_ndcg"]
-    allowed = [s for s in sorted(scores) if s == 0.0 or scores[s]["warm_ndcg"] >= floor]
-    return max(allowed, key=lambda share: scores[share]["ndcg"])
+    return [s for s in sorted(scores) if s == 0.0 or scores[s]["warm_ndcg"] >= floor]

@@ -179,3 +179,17 @@ def _number(value: float | None) -> str:
     if value is None or value != value:  # NaN: nobody in the slice
         return "-"
     return f"{value:.4f}"
+
+
+def flat_slices(result: dict) -> dict[str, dict[str, float]]:
+    """Per model, one number per slice under keys like "ndcg@10 warm", "recall@10 new items"
+    (and "members" with the warm count): the shape other evaluation tables have."""
+    k = result["k"]
+    flat = {}
+    for name, entry in result["models"].items():
+        row: dict[str, float] = {"members": entry["slices"]["warm"]["members"]}
+        for column in SLICE_COLUMNS:
+            metric = "recall" if column == "new items" else "ndcg"
+            row[f"{metric}@{k} {column}"] = slice_value(entry["slices"][column], k)
+        flat[name] = row
+    return flat

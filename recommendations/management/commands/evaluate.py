@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from recommendations.evaluations import evaluation_run
 from recommendations.ml.evaluation import format_table
 from recommendations.ml.harness import SPLITS
+from recommendations.ml.slices import slice_rows
 from segments.models import SegmentationRun
 
 
@@ -37,6 +38,29 @@ class Command(BaseCommand):
             )
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
+        if result["split"] == "slices":
+            self._write_slices(result)
+        else:
+            self._write_split(result)
+        if run is not None:
+            self.stdout.write(f"stored on run {run.pk}")
+
+    def _write_slices(self, result: dict[str, Any]) -> None:
+        self.stdout.write(
+            f"slices, k={result['k']}: {result['members']} members evaluated, "
+            f"{result['cold_members']} held out whole (cold), {result['new_items']} items "
+            f"without training ratings (new); NDCG@{result['k']} per slice, recall@"
+            f"{result['k']} for new items"
+        )
+        header, rows = slice_rows({"k": result["k"], "models": result["slices"]})
+        widths = [max(len(r[j]) for r in [header, *rows]) for j in range(len(header))]
+        for row in [header, *rows]:
+            self.stdout.write("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
+        for name, entry in result["slices"].items():
+            if entry.get("tuning"):
+                self.stdout.write(f"{name}, chosen on validation: {entry['tuning']}")
+
+    def _write_split(self, result: dict[str, Any]) -> None:
         self.stdout.write(
             f"split {result['split']}, k={result['k']}, {result['members']} members evaluated, "
             f"{result['segments']} segments fitted on the training part"
@@ -50,8 +74,6 @@ class Command(BaseCommand):
             base = result["models"][name][key]
             if base:
                 self.stdout.write(f"{key} ours / {name}: {ours[key] / base:.2f}x")
-        if run is not None:
-            self.stdout.write(f"stored on run {run.pk}")
 
 
 def _run(run_id: int | None) -> SegmentationRun | None:
