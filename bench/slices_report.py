@@ -38,7 +38,9 @@ def tuning_lines(result: dict[str, Any]) -> list[str]:
         buckets = "; ".join(
             f"{b}: {r['weights']} (validation NDCG {r['validation_ndcg']}, best without "
             f"segments {r['best_without_segments_ndcg']}, EASE alone {r['ease_only_ndcg']}, "
-            f"{r['members']} members{'' if r['own_weights'] else ', too few for own weights'})"
+            f"{r['members']} members, own choice {r['own_gain']:+.4f} over the overall one "
+            f"against a noise bar of {r['two_standard_errors']:.4f}"
+            f"{'' if r['own_weights'] else ': overall weights kept'})"
             for b, r in tuning.get("buckets", {}).items()
         )
         lines.append(

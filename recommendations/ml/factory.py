@@ -150,8 +150,8 @@ def _fit_tuned_blend(X: sp.csr_matrix, context: FitContext) -> Blend:
     context.ease_l2, context.ease_half_life = l2, half_life
     combos = combinations(BLEND_GRID)
     keys = [tuple(c[name] for name in BLEND_GRID) for c in combos]
-    sums = {bucket: np.zeros(len(combos)) for bucket in ("all", *BUCKETS)}
-    counts = dict.fromkeys(sums, 0)
+    # Per bucket, every combination's NDCG for every validation member of every fold.
+    scores: dict[str, list[np.ndarray]] = {bucket: [] for bucket in ("all", *BUCKETS)}
     for fold in folds:
         segments = (
             context.relabel(fold.train, fold.train_timestamps)
@@ -162,17 +162,17 @@ def _fit_tuned_blend(X: sp.csr_matrix, context: FitContext) -> Blend:
         parts = {name: fit_recommender(_part(name), fold.train, inner) for name in BLEND_GRID}
         users, ndcg = member_ndcg(parts, fold.train, fold.test, context.k, combos)
         buckets = history_buckets(rating_counts(fold.train))[users]
-        for bucket in sums:
+        for bucket in scores:
             rows = np.ones(len(users), bool) if bucket == "all" else buckets == bucket
-            sums[bucket] += ndcg[:, rows].sum(axis=1)
-            counts[bucket] += int(rows.sum())
-    means = {b: dict(zip(keys, sums[b] / max(counts[b], 1), strict=True)) for b in sums}
-    best = _simplest_near_best(means["all"])
+            scores[bucket].append(ndcg[:, rows])
+    matrices = {b: np.hstack(parts) for b, parts in scores.items()}
+    overall = dict(zip(keys, matrices["all"].mean(axis=1), strict=True))
+    best = _simplest_near_best(overall)
     chosen = _named(best)
     per_bucket = {
-        bucket: _bucket_report(means[bucket], counts[bucket] // len(folds), best)
-        for bucket in BUCKETS
-        if counts[bucket]
+        bucket: _bucket_report(matrix, keys, best, len(folds))
+        for bucket, matrix in matrices.items()
+        if bucket != "all" and matrix.shape[1]
     }
     bucket_weights = {
         bucket: report["weights"]
@@ -185,7 +185,7 @@ def _fit_tuned_blend(X: sp.csr_matrix, context: FitContext) -> Blend:
         "ease_half_life": half_life,
         "ease_validation_ndcg": round(ease_ndcg, 4),
         "weights": chosen,
-        "blend_validation_ndcg": round(means["all"][best], 4),
+        "blend_validation_ndcg": round(float(overall[best]), 4),
         "buckets": per_bucket,
     }
     used = set(chosen).union(*bucket_weights.values())
@@ -200,21 +200,36 @@ def _named(key: tuple[float, ...]) -> dict[str, float]:
 
 
 def _bucket_report(
-    means: dict[tuple[float, ...], float], members: int, overall: tuple[float, ...]
+    matrix: np.ndarray, keys: list[tuple[float, ...]], overall: tuple[float, ...], n_folds: int
 ) -> dict[str, Any]:
-    """The bucket's own choice (when it has enough members) beside what segments add there."""
-    own = members >= MIN_BUCKET_MEMBERS
-    key = _simplest_near_best(means) if own else overall
+    """A history bucket's own choice beside what segments add there.
+
+    ``matrix`` holds each combination's NDCG (rows, in ``keys`` order) for each validation
+    member of the bucket (columns). The bucket keeps weights of its own only with at least
+    MIN_BUCKET_MEMBERS members and a gain over the overall choice of more than two standard
+    errors of the paired per-member differences: on ML-100K's random split a bucket of 172
+    members picked a blend 1% ahead on validation that then lost on the test part.
+    """
+    means = dict(zip(keys, matrix.mean(axis=1), strict=True))
+    candidate = _simplest_near_best(means)
+    diff = matrix[keys.index(candidate)] - matrix[keys.index(overall)]
+    gain = float(diff.mean())
+    noise = 2 * float(diff.std(ddof=1)) / np.sqrt(len(diff)) if len(diff) > 1 else np.inf
+    members = matrix.shape[1] // n_folds
+    own = members >= MIN_BUCKET_MEMBERS and gain > noise
+    key = candidate if own else overall
     segment_cols = [list(BLEND_GRID).index(name) for name in SEGMENT_PARTS]
-    without = {k: v for k, v in means.items() if all(k[c] == 0 for c in segment_cols)}
+    without = [v for k, v in means.items() if all(k[c] == 0 for c in segment_cols)]
     ease_only = tuple(1.0 if name == "ease" else 0.0 for name in BLEND_GRID)
     return {
         "members": members,
         "own_weights": own,
         "weights": _named(key),
-        "validation_ndcg": round(means[key], 4),
-        "best_without_segments_ndcg": round(max(without.values()), 4),
-        "ease_only_ndcg": round(means[ease_only], 4),
+        "validation_ndcg": round(float(means[key]), 4),
+        "own_gain": round(gain, 4),
+        "two_standard_errors": round(noise, 4),
+        "best_without_segments_ndcg": round(float(max(without)), 4),
+        "ease_only_ndcg": round(float(means[ease_only]), 4),
     }
 
 
