@@ -214,9 +214,9 @@ def _bucket_report(
     candidate = _simplest_near_best(means)
     diff = matrix[keys.index(candidate)] - matrix[keys.index(overall)]
     gain = float(diff.mean())
-    noise = 2 * float(diff.std(ddof=1)) / np.sqrt(len(diff)) if len(diff) > 1 else np.inf
+    noise = 2 * float(diff.std(ddof=1)) / float(np.sqrt(len(diff))) if len(diff) > 1 else 1.0
     members = matrix.shape[1] // n_folds
-    own = members >= MIN_BUCKET_MEMBERS and gain > noise
+    own = bool(members >= MIN_BUCKET_MEMBERS and gain > noise)
     key = candidate if own else overall
     segment_cols = [list(BLEND_GRID).index(name) for name in SEGMENT_PARTS]
     without = [v for k, v in means.items() if all(k[c] == 0 for c in segment_cols)]
