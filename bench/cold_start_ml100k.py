@@ -25,19 +25,20 @@ import numpy as np
 import scipy.sparse as sp
 from movielens_data import load_movielens
 
-from recommendations.ml._sparse import row_ids
-from recommendations.ml.base import top_k
-from recommendations.ml.cold_start import SegmentColdStart
-from recommendations.ml.demographic import DemographicPopularity, tune_l2
-from recommendations.ml.evaluation import evaluate
-from recommendations.ml.harness import _segmentation, make_split, train_part
-from recommendations.ml.metrics import ndcg_at_k
-from recommendations.ml.popularity import Popularity
-from recommendations.ml.segment_popularity import SegmentPopularity
-from recommendations.ml.splits import Split, cold_member_split
-from segments.ml.classifier import SegmentClassifier, cheap_features
-from segments.ml.features import DemographicEncoder
-from segments.ml.segmentation import MemberData, segment_members
+from ml.data import MemberData
+from ml.evaluation.harness import make_split
+from ml.evaluation.metrics import ndcg_at_k
+from ml.evaluation.report import evaluate
+from ml.evaluation.splits import Split, cold_member_split
+from ml.recommenders._sparse import row_ids
+from ml.recommenders.base import top_k
+from ml.recommenders.cold_start import SegmentColdStart
+from ml.recommenders.demographic import DemographicPopularity, tune_l2
+from ml.recommenders.popularity import Popularity
+from ml.recommenders.segment_popularity import SegmentPopularity
+from ml.segmentation.classifier import SegmentClassifier, cheap_features
+from ml.segmentation.features import DemographicEncoder
+from ml.segmentation.recipe import SegmentationRecipe
 
 SEEDS = (0, 1, 2)
 K = 10
@@ -189,7 +190,7 @@ def _ridge(split: Split, features: np.ndarray, l2: float) -> np.ndarray:
 def _segment_ideas(
     data: MemberData, split: Split, demo: np.ndarray, seed: int
 ) -> dict[str, tuple[Scorer, tuple[float, ...]]]:
-    seg = segment_members(train_part(data, split), seed=seed, **_segmentation(None))
+    seg = SegmentationRecipe(seed=seed).fit(data.with_ratings(split.train, split.train_timestamps))
     labels, placer = seg.labels, seg.placer
     zeros = np.zeros((len(demo), placer.embedding_dim), dtype=np.float32)
     # What the harness's classifier says of a member with no first ratings (all zeros).

@@ -16,10 +16,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from segments.importers.movielens import movielens_files_find  # noqa: E402
-from segments.ml.segmentation import MemberData  # noqa: E402
-from segments.ml.text_encoder import TextEncoder  # noqa: E402
-from segments.ml.texts import item_text, member_profile_text  # noqa: E402
+from catalog.importers.movielens import movielens_files_find
+from ml.segmentation.recipe import MemberData
+from ml.text.encoder import TextEncoder
+from ml.text.texts import item_text, member_profile_text
 
 SHARED_DATA = ROOT.parent / "shared" / "data" / "ml-100k"
 FETCHED_DATA = ROOT / "var" / "data" / "ml-100k"  # where `make data` puts it

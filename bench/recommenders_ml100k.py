@@ -19,16 +19,16 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from recommendations.ml.base import Recommender  # noqa: E402
-from recommendations.ml.blend import Blend, tune_weights  # noqa: E402
-from recommendations.ml.content import ContentRecommender  # noqa: E402
-from recommendations.ml.ease import EASE  # noqa: E402
-from recommendations.ml.evaluation import evaluate, format_table  # noqa: E402
-from recommendations.ml.item_knn import ItemKNN  # noqa: E402
-from recommendations.ml.metrics import ndcg_at_k  # noqa: E402
-from recommendations.ml.popularity import Popularity  # noqa: E402
-from recommendations.ml.splits import Split, random_split, temporal_split, validation_split  # noqa: E402
-from recommendations.ml.transitions import TransitionEASE  # noqa: E402
+from ml.evaluation.metrics import ndcg_at_k
+from ml.evaluation.report import evaluate, format_table
+from ml.evaluation.splits import Split, random_split, temporal_split, validation_split
+from ml.recommenders.base import Recommender
+from ml.recommenders.blend import Blend, tune_weights
+from ml.recommenders.content import ContentRecommender
+from ml.recommenders.ease import EASE
+from ml.recommenders.item_knn import ItemKNN
+from ml.recommenders.popularity import Popularity
+from ml.recommenders.transitions import TransitionEASE
 
 DEFAULT_DATA = Path("/work/shared/data/ml-100k")
 L2_GRID = (50.0, 100.0, 200.0, 500.0, 1000.0, 2000.0)

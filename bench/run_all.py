@@ -18,8 +18,8 @@ from segmentation_bench import segmentation_table
 from slices_report import metric, slices_table, tuning_lines
 from text_rich_bench import text_rich_section
 
-from recommendations.ml.evaluation import format_table
-from recommendations.ml.harness import evaluate_slices, evaluate_split
+from ml.evaluation.harness import evaluate_slices, evaluate_split
+from ml.evaluation.report import format_table
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 SHOWN = (

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/scale_bench.py --members 20000 --items 3000 --ratings-per-member 50
 
-Django-free. Data are drawn with numpy (not segments/ml/synthetic.py, which is far slower):
+Django-free. Data are drawn with numpy (not tests/support/planted.py, which is far slower):
 members belong to latent taste groups that prefer their own slice of a power-law catalogue.
 Item embeddings are random unit vectors (dim 384) clustered by group; no text model is run,
 and there are no profile embeddings (the "profile" feature weight is 0).
@@ -17,15 +17,17 @@ import time
 from pathlib import Path
 
 import numpy as np
-import scipy.sparse as sp
 
 T0 = time.perf_counter()  # so the first row times the project imports below
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from recommendations.ml.factory import FitContext, fit_with_cold_start  # noqa: E402
-from segments.ml.features import DemographicEncoder  # noqa: E402
-from segments.ml.segmentation import MemberData, segment_members  # noqa: E402
-from segments.params import DEFAULT_FEATURE_WEIGHTS  # noqa: E402
+from ml.data import MemberData
+from ml.recommenders.tuning import FitContext, fit_with_cold_start
+from ml.segmentation.features import (
+    DEFAULT_FEATURE_WEIGHTS,
+    DemographicEncoder,
+)
+from ml.segmentation.recipe import SegmentationRecipe
 
 GROUPS = 10
 DIM = 384
@@ -106,24 +108,17 @@ def main() -> None:
 
     current = [""]
 
-    def step(name: str) -> None:  # segment_members reports each sub-stage as it begins
+    def step(name: str) -> None:  # the recipe reports each sub-stage as it begins
         if current[0]:
             mark(current[0])
-        current[0] = f"segment_members: {name}"
+        current[0] = f"segmentation: {name}"
 
     weights = {**DEFAULT_FEATURE_WEIGHTS, "profile": 0.0}
-    result = segment_members(
-        data,
-        k=10,
-        algorithm="minibatch_kmeans",
-        feature_weights=weights,
-        min_ratings=5,
-        seed=0,
-        step=step,
-    )
+    recipe = SegmentationRecipe(k=10, algorithm="minibatch_kmeans", feature_weights=weights)
+    result = recipe.fit(data, step=step)
     mark(current[0])
     X = data.ratings()
-    T = sp.csr_matrix((data.timestamps, (data.users, data.items)), shape=X.shape, dtype=np.float64)
+    T = data.timestamps_matrix()
     demographics = DemographicEncoder().fit_transform(data.demographics())
     context = FitContext(
         timestamps=T,

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import time
 
-from segments.ml.clustering import ALGORITHMS
-from segments.ml.segmentation import MemberData, segment_members
-from segments.params import DEFAULT_FEATURE_WEIGHTS
+from ml.data import MemberData
+from ml.segmentation.clustering import ALGORITHMS
+from ml.segmentation.features import DEFAULT_FEATURE_WEIGHTS
+from ml.segmentation.recipe import SegmentationRecipe
 
 WEIGHTS = DEFAULT_FEATURE_WEIGHTS
 COLUMNS = (
@@ -53,9 +54,7 @@ def _one(data: MemberData, algorithm: str, k: int | str) -> tuple[str, list[str]
             timings[clock["stage"]] = now - clock["t"]
         clock.update(stage=name, t=now)
 
-    result = segment_members(
-        data, k=k, algorithm=algorithm, feature_weights=WEIGHTS, min_ratings=5, seed=0, step=step
-    )
+    result = SegmentationRecipe(k=k, algorithm=algorithm).fit(data, step=step)
     step("done")
     m = result.metrics
     values = {**m, "stability": (m.get("stability_ari") or {}).get("mean")}

@@ -28,11 +28,11 @@ import scipy.sparse as sp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from recommendations.ml.base import Recommender, top_k  # noqa: E402
-from recommendations.ml.ease import EASE  # noqa: E402
-from recommendations.ml.metrics import catalogue_coverage, summarise  # noqa: E402
-from recommendations.ml.sequential import SequentialRecommender  # noqa: E402
-from recommendations.ml.splits import Split, temporal_split, validation_split  # noqa: E402
+from ml.evaluation.metrics import catalogue_coverage, summarise
+from ml.evaluation.splits import Split, temporal_split, validation_split
+from ml.recommenders.base import Recommender, top_k
+from ml.recommenders.ease import EASE
+from ml.recommenders.sequential import SequentialRecommender
 
 DATA = Path(os.environ.get("SEGREC_ML100K", "/work/shared/data/ml-100k/ml-100k.inter"))
 EASE_L2 = (100.0, 250.0, 500.0, 1000.0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from recommendations.ml.slices import slice_rows, slice_value
+from ml.evaluation.slices import slice_rows, slice_value
 
 
 def slices_table(result: dict[str, Any]) -> list[str]:

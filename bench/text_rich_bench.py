@@ -1,5 +1,5 @@
 """The text-rich benchmark: a planted catalogue whose tastes live only in the meaning of item
-descriptions and member profiles (segments.ml.synthetic_text), scored slice by slice.
+descriptions and member profiles (tests.support.planted_text), scored slice by slice.
 
 Titles, genres and demographics carry no signal, so whatever beats popularity for members
 known only by their profile, or finds the readers of an item nobody has rated, comes from
@@ -17,10 +17,10 @@ from typing import Any
 from movielens_data import embed_cached
 from slices_report import metric, slices_table, tuning_lines
 
-from recommendations.ml.harness import WITHOUT_NEW_ITEMS, evaluate_slices
-from segments.ml.segmentation import MemberData
-from segments.ml.synthetic_text import TextRichData, make_text_rich
-from segments.ml.text_encoder import TextEncoder
+from ml.data import MemberData
+from ml.evaluation.harness import WITHOUT_NEW_ITEMS, evaluate_slices
+from ml.text.encoder import TextEncoder
+from tests.support.planted_text import TextRichData, make_text_rich
 
 # Held out whole: members known only by their profile, items known only by their text.
 COLD_MEMBERS, NEW_ITEMS = 0.15, 0.1
@@ -62,7 +62,7 @@ def text_rich_section(*, n_members: int = 2000, n_items: int = 800, seed: int = 
         "## Text-rich benchmark: what the language model adds where text carries taste",
         "",
         f"{data.n_members} planted members in 8 taste groups, {data.n_items} items, "
-        f"{len(data.values)} ratings (segments.ml.synthetic_text, seed {seed}): tastes live "
+        f"{len(data.values)} ratings (tests.support.planted_text, seed {seed}): tastes live "
         "only in the meaning of item descriptions and member profiles (no content word shared "
         "between an item and its readers); titles, genres and demographics are noise. Held out "
         f"whole: {result['cold_members']} members (only their profile is known) and "

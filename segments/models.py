@@ -1,4 +1,4 @@
-"""Members, items, ratings and the segmentation runs computed over them."""
+"""Segmentation runs and everything a run writes: segments, memberships, lists, embeddings."""
 
 from __future__ import annotations
 
@@ -8,77 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from segments.ml.texts import display_title
-
-
-class Member(models.Model):
-    """A person recommendations are made for (not an admin login)."""
-
-    external_id = models.CharField(max_length=64, unique=True)
-    age = models.PositiveSmallIntegerField(null=True, blank=True)
-    gender = models.CharField(max_length=32, blank=True)
-    occupation = models.CharField(max_length=64, blank=True)
-    location = models.CharField(max_length=64, blank=True)
-    profile = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["id"]
-
-    def __str__(self) -> str:
-        return f"member {self.external_id}"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "member_id": self.external_id,
-            "age": self.age,
-            "gender": self.gender,
-            "occupation": self.occupation,
-            "location": self.location,
-            "profile": self.profile,
-        }
-
-
-class Item(models.Model):
-    external_id = models.CharField(max_length=64, unique=True)
-    title = models.CharField(max_length=300)
-    year = models.PositiveSmallIntegerField(null=True, blank=True)
-    genres = models.JSONField(default=list, blank=True)
-    description = models.TextField(blank=True)
-
-    class Meta:
-        ordering = ["id"]
-
-    def __str__(self) -> str:
-        return self.display_title
-
-    @property
-    def display_title(self) -> str:
-        return display_title(self.title, self.year)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "item_id": self.external_id,
-            "title": self.title,
-            "year": self.year,
-            "genres": self.genres,
-            "description": self.description,
-        }
-
-
-class Rating(models.Model):
-    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="ratings")
-    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="ratings")
-    value = models.FloatField()
-    rated_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["member", "item"], name="one_rating_per_member_item")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.member_id} -> {self.item_id}: {self.value}"
+from catalog.models import Member
 
 
 class RunStatus(models.TextChoices):
@@ -198,3 +128,23 @@ class EmbeddingCache(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["model_name", "text_hash"], name="one_vector_per_text")
         ]
+
+
+class RecommendationList(models.Model):
+    run = models.ForeignKey(
+        SegmentationRun, on_delete=models.CASCADE, related_name="recommendation_lists"
+    )
+    member = models.ForeignKey(
+        Member, on_delete=models.CASCADE, related_name="recommendation_lists"
+    )
+    # Ranked [item pk, score, reason] triples: one row per member keeps 1M members at 1M rows.
+    entries = models.JSONField(default=list)
+
+    class Meta:
+        db_table = "recommendations_recommendationlist"  # the table predates this app owning it
+        constraints = [
+            models.UniqueConstraint(fields=["run", "member"], name="one_list_per_run_member")
+        ]
+
+    def __str__(self) -> str:
+        return f"list of {self.member_id} in run {self.run_id}"

@@ -5,23 +5,14 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-ALGORITHMS = ("kmeans", "minibatch_kmeans", "gmm", "agglomerative", "hdbscan", "dbscan")
-RECOMMENDERS = (
-    "blend",
-    "ease",
-    "next_item",
-    "item_knn",
-    "segment_popularity",
-    "popularity",
-    "trending",
-    "content",
-    "sequential",
-)
-FEATURE_BLOCKS = ("history", "profile", "behaviour", "demographics")
-# Chosen for stable segments on ML-100K (k=8 stability 0.80 against 0.42 with all blocks at
-# weight 1 or 0.5): taste factors lead, liked-item text and the profile sentence refine, and
-# demographics enter through the profile text; explanations still report their lifts.
-DEFAULT_FEATURE_WEIGHTS = {"history": 0.5, "profile": 0.25, "behaviour": 1.0, "demographics": 0.0}
+from ml.recommenders.tuning import RECOMMENDERS
+from ml.segmentation.clustering import ALGORITHMS
+from ml.segmentation.features import DEFAULT_FEATURE_WEIGHTS, FEATURE_BLOCKS
+from ml.segmentation.recipe import SegmentationRecipe
+
+# Names and defaults live with the code that uses them; these are re-exported for the forms.
+__all__ = ["ALGORITHMS", "FEATURE_BLOCKS", "RECOMMENDERS", "InvalidParams", "RunParams"]
+_RECIPE = SegmentationRecipe()
 
 
 class InvalidParams(ValueError):
@@ -30,16 +21,28 @@ class InvalidParams(ValueError):
 
 @dataclass(frozen=True)
 class RunParams:
-    k: int | str = 8
-    algorithm: str = "kmeans"
+    """A run's parameters; the segmentation defaults are :class:`SegmentationRecipe`'s."""
+
+    k: int | str = _RECIPE.k
+    algorithm: str = _RECIPE.algorithm
     top_k: int = 20
-    seed: int = 0
+    seed: int = _RECIPE.seed
     recommender: str = "blend"
-    min_ratings: int = 5
+    min_ratings: int = _RECIPE.min_ratings
     feature_weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_FEATURE_WEIGHTS))
-    # `k auto` sweeps k_min..k_max: fewer than 4 segments rarely tell a marketer anything new.
-    k_min: int = 4
-    k_max: int = 12
+    k_min: int = _RECIPE.k_range[0]
+    k_max: int = _RECIPE.k_range[1]
+
+    def recipe(self, *, k: int | str | None = None) -> SegmentationRecipe:
+        """The segmentation these parameters ask for (``k`` overrides theirs)."""
+        return SegmentationRecipe(
+            k=self.k if k is None else k,
+            algorithm=self.algorithm,
+            feature_weights=dict(self.feature_weights),
+            min_ratings=self.min_ratings,
+            seed=self.seed,
+            k_range=(self.k_min, self.k_max),
+        )
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> RunParams:

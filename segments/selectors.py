@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from django.core.paginator import Page, Paginator
 from django.db.models import F, QuerySet
 
-from segments.models import Member, Membership, Rating, RunStatus, Segment, SegmentationRun
+from catalog.models import Item, Member, Rating
+from segments.models import Membership, RecommendationList, RunStatus, Segment, SegmentationRun
 
 SEGMENT_MEMBERS_PER_PAGE = 50
 
@@ -98,3 +99,32 @@ def run_or_active(*, run_id: int | None) -> SegmentationRun:
     if run is None:
         raise NoRunError(f"there is no run {run_id}")
     return run
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    rank: int
+    item: Item
+    score: float
+    reason: str
+
+
+def recommendation_list(*, run: SegmentationRun, member: Member) -> RecommendationList | None:
+    return RecommendationList.objects.filter(run=run, member=member).first()
+
+
+def member_recommendations(
+    *, run: SegmentationRun, member: Member, k: int | None = None
+) -> list[Recommendation]:
+    """The top k entries of the member's list in the run; [] when the run made no list."""
+    stored = recommendation_list(run=run, member=member)
+    if stored is None:
+        return []
+    entries = stored.entries[:k] if k is not None else stored.entries
+    items = Item.objects.in_bulk([entry[0] for entry in entries])
+    # An item deleted since the run is skipped rather than failing the whole list.
+    kept = [entry for entry in entries if entry[0] in items]
+    return [
+        Recommendation(rank=rank, item=items[pk], score=float(score), reason=reason)
+        for rank, (pk, score, reason) in enumerate(kept, start=1)
+    ]

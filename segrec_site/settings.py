@@ -40,8 +40,9 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "catalog",
     "segments",
-    "recommendations",
+    "web",
 ]
 
 MIDDLEWARE = [
@@ -102,7 +103,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "recommendations.api_errors.json_exception_handler",
+    "EXCEPTION_HANDLER": "web.api.handlers.json_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "segrec API",

@@ -4,6 +4,6 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
-    path("api/", include("recommendations.api.urls")),
-    path("", include("segments.urls")),
+    path("api/", include("web.api.urls")),
+    path("", include("web.urls")),
 ]

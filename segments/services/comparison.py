@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from segments.ml.compare import compare_labelings
+from ml.segmentation.compare import compare_labelings
 from segments.models import Membership, Segment, SegmentationRun
 
 CHUNK = 50_000

@@ -1,31 +1,38 @@
-"""Reading members, items and ratings out of the database as arrays for the numeric core."""
+"""The database's members, items and ratings, read in one pass and embedded, as the ML
+core's input (:class:`ml.data.MemberData`) beside the database ids they came from."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 
-from segments.ml.texts import display_title
-from segments.models import Item, Member, Rating
+from catalog.models import Item, Member, Rating
+from ml.data import MemberData
+from ml.text.texts import display_title, item_text, member_profile_text
+from segments.services.embeddings import text_encoder_build, texts_embed
 
 CHUNK = 50_000
+MEMBER_FIELDS = ("external_id", "age", "gender", "occupation", "location", "profile")
+ITEM_FIELDS = ("external_id", "title", "year", "genres", "description")
 
 
 @dataclass
 class Dataset:
-    """Everything the pipeline needs, indexed 0..n-1; ``member_pks[i]`` is row i's database id."""
+    """Everything a run reads, indexed 0..n-1: ``member_pks[i]`` is row i's database id.
+
+    ``data`` is the ML core's view of the same rows; its text embeddings are empty until
+    :func:`dataset_load_embedded` fills them. ``stats`` says what embedding cost.
+    """
 
     member_pks: np.ndarray
     member_fields: dict[str, list[Any]]
     item_pks: np.ndarray
     item_fields: dict[str, list[Any]]
-    users: np.ndarray
-    items: np.ndarray
-    values: np.ndarray
-    timestamps: np.ndarray
+    data: MemberData
+    stats: dict[str, Any] = field(default_factory=dict)
 
     @property
     def n_members(self) -> int:
@@ -39,32 +46,88 @@ class Dataset:
         fields = self.item_fields
         return [display_title(t, y) for t, y in zip(fields["title"], fields["year"], strict=True)]
 
-    def ratings_matrix(self) -> sp.csr_matrix:
-        return sp.csr_matrix(
-            (self.values, (self.users, self.items)),
-            shape=(self.n_members, self.n_items),
-            dtype=np.float32,
-        )
-
-    def timestamps_matrix(self) -> sp.csr_matrix:
-        return sp.csr_matrix(
-            (self.timestamps, (self.users, self.items)),
-            shape=(self.n_members, self.n_items),
-            dtype=np.float64,
-        )
-
-
-MEMBER_FIELDS = ("external_id", "age", "gender", "occupation", "location", "profile")
-ITEM_FIELDS = ("external_id", "title", "year", "genres", "description")
-
 
 def dataset_load() -> Dataset:
-    member_pks, member_fields = _columns(Member.objects.order_by("id"), MEMBER_FIELDS)
-    item_pks, item_fields = _columns(Item.objects.order_by("id"), ITEM_FIELDS)
-    users, items, values, timestamps = _ratings(member_pks, item_pks)
-    return Dataset(
-        member_pks, member_fields, item_pks, item_fields, users, items, values, timestamps
+    """Members, items and ratings as arrays, without text embeddings."""
+    member_pks, members = _columns(Member.objects.order_by("id"), MEMBER_FIELDS)
+    item_pks, items = _columns(Item.objects.order_by("id"), ITEM_FIELDS)
+    users, item_rows, values, timestamps = _ratings(member_pks, item_pks)
+    data = MemberData(
+        users=users,
+        items=item_rows,
+        values=values,
+        timestamps=timestamps,
+        n_members=len(member_pks),
+        n_items=len(item_pks),
+        ages=members["age"],
+        genders=members["gender"],
+        occupations=members["occupation"],
+        item_genres=items["genres"],
     )
+    return Dataset(member_pks, members, item_pks, items, data)
+
+
+def dataset_load_embedded(
+    *,
+    step: Callable[[str], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Dataset:
+    """Everything read and embedded; ``step`` hears "load", "embed_items", "embed_profiles".
+
+    Profiles are embedded whatever their clustering weight: they place members with few or
+    no ratings and serve them (the cache makes a second run free).
+    """
+    note = step or (lambda _name: None)
+    note("load")
+    dataset = dataset_load()
+    _require_data(dataset)
+    encoder = text_encoder_build()
+    note("embed_items")
+    item_embeddings, fresh_items = texts_embed(
+        texts=_item_texts(dataset), encoder=encoder, progress=progress
+    )
+    note("embed_profiles")
+    profile_embeddings, fresh_profiles = texts_embed(
+        texts=_profile_texts(dataset), encoder=encoder, progress=progress
+    )
+    dataset.data = replace(
+        dataset.data, item_embeddings=item_embeddings, profile_embeddings=profile_embeddings
+    )
+    dataset.stats = {
+        "text_model": encoder.model_name,
+        "device": getattr(encoder, "device_", "none needed: every text was cached"),
+        "embedded_afresh": {"items": fresh_items, "profiles": fresh_profiles},
+    }
+    return dataset
+
+
+def _require_data(dataset: Dataset) -> None:
+    n_ratings = len(dataset.data.values)
+    if dataset.n_members == 0 or dataset.n_items == 0 or n_ratings == 0:
+        raise ValueError(
+            f"nothing to segment: {dataset.n_members} members, {dataset.n_items} items, "
+            f"{n_ratings} ratings; import data first (import_movielens or import_csv)"
+        )
+
+
+def _item_texts(dataset: Dataset) -> list[str]:
+    f = dataset.item_fields
+    return [
+        item_text(title, year, genres, description)
+        for title, year, genres, description in zip(
+            f["title"], f["year"], f["genres"], f["description"], strict=True
+        )
+    ]
+
+
+def _profile_texts(dataset: Dataset) -> list[str]:
+    f = dataset.member_fields
+    return [
+        member_profile_text(age, gender, occupation, location, profile)
+        for age, gender, occupation, location, profile in zip(
+            f["age"], f["gender"], f["occupation"], f["location"], f["profile"], strict=True
+        )
+    ]
 
 
 def _columns(queryset: Any, names: tuple[str, ...]) -> tuple[np.ndarray, dict[str, list[Any]]]:

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from django.conf import settings
 
-from segments.ml.text_encoder import TextEncoder, text_hash
+from ml.text.encoder import TextEncoder, text_hash
 from segments.models import EmbeddingCache
 
 LOOKUP_BATCH = 5_000

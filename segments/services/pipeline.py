@@ -11,20 +11,18 @@ from typing import Any
 import numpy as np
 from django.db import transaction
 
-from recommendations.ml.harness import relabeller
-from recommendations.services import recommendations_rebuild
-from segments.ml.segmentation import SegmentationResult, segment_members
-from segments.ml.texts import display_title
-from segments.models import Membership, Segment, SegmentationRun
+from ml.segmentation.recipe import SegmentationResult
+from ml.text.texts import display_title
+from segments.models import Membership, RecommendationList, Segment, SegmentationRun
 from segments.params import RunParams
-from segments.services.dataset import Dataset
-from segments.services.member_data import member_data_load
-from segments.services.runs import (
+from segments.services.dataset import Dataset, dataset_load_embedded
+from segments.services.lifecycle import (
     RunReporter,
     segmentation_run_activate,
     segmentation_run_claim,
     segmentation_run_fail,
 )
+from segments.services.lists import lists_rebuild
 
 logger = logging.getLogger("segrec.pipeline")
 WRITE_BATCH = 5_000
@@ -83,55 +81,27 @@ def _step(reporter: RunReporter, name: str) -> None:
 
 
 def _execute(run: SegmentationRun, params: RunParams, reporter: RunReporter) -> dict[str, Any]:
-    # Profiles are embedded whatever their clustering weight: they place members with few or
-    # no ratings and serve them (the cache makes a second run free).
-    loaded = member_data_load(
-        step=lambda name: _step(reporter, name),
-        progress=reporter,
-    )
-    dataset, item_embeddings = loaded.dataset, loaded.data.item_embeddings
-    result = segment_members(
-        loaded.data,
-        k=params.k,
-        algorithm=params.algorithm,
-        feature_weights=params.feature_weights,
-        min_ratings=params.min_ratings,
-        seed=params.seed,
-        k_range=(params.k_min, params.k_max),
-        step=lambda name: _step(reporter, name),
-    )
+    dataset = dataset_load_embedded(step=lambda name: _step(reporter, name), progress=reporter)
+    recipe = params.recipe()
+    result = recipe.fit(dataset.data, step=lambda name: _step(reporter, name))
     _step(reporter, "write_segments")
     segment_pks = _segments_write(run, dataset, result)
     _step(reporter, "recommend")
-    rec_metrics = recommendations_rebuild(
+    lists = lists_rebuild(
         run=run,
         dataset=dataset,
-        labels=result.labels,
-        segment_pks=segment_pks,
-        segment_labels=[e["label"] for e in result.explanations],
-        item_embeddings=item_embeddings,
-        profile_embeddings=loaded.data.profile_embeddings,
+        segmentation=result,
+        recipe=recipe,
         params=params,
-        relabel=relabeller(
-            loaded.data,
-            int(result.metrics["n_segments"]),
-            params.seed,
-            {
-                "algorithm": params.algorithm,
-                "feature_weights": params.feature_weights,
-                "min_ratings": params.min_ratings,
-            },
-        ),
         progress=reporter,
     )
-    segment_top = rec_metrics.pop("segment_top")
-    _segments_finish(run, segment_pks, segment_top, result)
+    _segments_finish(run, segment_pks, lists.segment_top, result)
     return {
         **result.metrics,
         "recipe": result.recipe,
         "k_sweep": result.sweep,
-        **loaded.stats,
-        "recommendations": rec_metrics,
+        **dataset.stats,
+        "recommendations": lists.metrics,
     }
 
 
@@ -202,6 +172,4 @@ def _summary(explanation: dict[str, Any], dataset: Dataset) -> dict[str, Any]:
 def _discard_results(run: SegmentationRun) -> None:
     # Partial rows of a failed run are never shown; removing them keeps the tables lean.
     Segment.objects.filter(run=run).delete()
-    from recommendations.models import RecommendationList
-
     RecommendationList.objects.filter(run=run).delete()

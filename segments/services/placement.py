@@ -9,12 +9,12 @@ import numpy as np
 from django.db import transaction
 from django.db.models import F
 
-from recommendations.models import RecommendationList
-from recommendations.reasons import segment_sentence
-from segments.ml.placement import SegmentPlacer
-from segments.ml.segmentation import FIRST_ITEMS
-from segments.ml.texts import item_text, member_profile_text
-from segments.models import Item, Member, Membership, Rating, Segment, SegmentationRun
+from catalog.models import Item, Member, Rating
+from ml.recommenders.reasons import segment_sentence
+from ml.segmentation.placer import SegmentPlacer
+from ml.segmentation.recipe import FIRST_ITEMS
+from ml.text.texts import item_text, member_profile_text
+from segments.models import Membership, RecommendationList, Segment, SegmentationRun
 from segments.services.embeddings import (
     cached_vectors,
     shared_text_encoder,

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from segments.models import Member, Membership, Segment, SegmentationRun
+from catalog.models import Member
+from segments.models import Membership, Segment, SegmentationRun
 from segments.services.comparison import runs_compare
-from tests.factories import World, make_members, make_run, make_user, make_world
+from tests.support.factories import World, make_members, make_run, make_user, make_world
 
 pytestmark = pytest.mark.django_db
 

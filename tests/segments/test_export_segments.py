@@ -10,7 +10,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client
 
-from tests.factories import World, make_run, make_segments, make_user, make_world
+from tests.support.factories import World, make_run, make_segments, make_user, make_world
 
 pytestmark = pytest.mark.django_db
 

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from recommendations.models import RecommendationList
-from segments.models import Member, Membership, Rating, RunStatus, Segment, SegmentationRun
+from catalog.models import Member, Rating
+from segments.models import Membership, RecommendationList, RunStatus, Segment, SegmentationRun
 from segments.services.pipeline import segmentation_run_execute
-from segments.services.runs import segmentation_run_create
+from segments.services.start import segmentation_run_create
 
 N_MEMBERS = 120
 N_ITEMS = 250

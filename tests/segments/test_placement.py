@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from recommendations.models import RecommendationList
-from segments.models import Member, Membership
-from tests.factories import (
+from catalog.models import Member
+from segments.models import Membership, RecommendationList
+from tests.support.factories import (
     World,
     cache_item_embeddings,
     make_members,
@@ -165,7 +165,7 @@ def test_admin_action_places_the_selected_members(staff_client: Client, world: W
         [Member(external_id="n1", gender="F"), Member(external_id="n2", gender="M")]
     )
     response = staff_client.post(
-        "/admin/segments/member/",
+        "/admin/catalog/member/",
         {"action": "place_in_active_run", "_selected_action": [m.pk for m in newcomers]},
         follow=True,
     )
@@ -177,7 +177,7 @@ def test_admin_action_places_the_selected_members(staff_client: Client, world: W
 def test_admin_action_without_an_active_run_says_why(staff_client: Client) -> None:
     members = make_members(2)
     response = staff_client.post(
-        "/admin/segments/member/",
+        "/admin/catalog/member/",
         {"action": "place_in_active_run", "_selected_action": [m.pk for m in members]},
         follow=True,
     )

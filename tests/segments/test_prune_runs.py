@@ -3,9 +3,8 @@ from __future__ import annotations
 import pytest
 from django.core.management import call_command
 
-from recommendations.models import RecommendationList
-from segments.models import RunStatus, SegmentationRun
-from tests.factories import make_items, make_lists, make_members, make_run
+from segments.models import RecommendationList, RunStatus, SegmentationRun
+from tests.support.factories import make_items, make_lists, make_members, make_run
 
 pytestmark = pytest.mark.django_db
 

@@ -19,12 +19,12 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
-from recommendations.models import RecommendationList
-from segments.ml.synthetic_text import TOPICS, TextRichData, make_text_rich, write_csv
-from segments.models import Item, Membership, Rating, RunStatus, SegmentationRun
+from catalog.models import Item, Rating
+from segments.models import Membership, RecommendationList, RunStatus, SegmentationRun
 from segments.services.pipeline import segmentation_run_execute
-from segments.services.runs import segmentation_run_create
-from tests.factories import make_user
+from segments.services.start import segmentation_run_create
+from tests.support.factories import make_user
+from tests.support.planted_text import TOPICS, TextRichData, make_text_rich, write_csv
 
 pytestmark = pytest.mark.django_db
 # Items mention their title in reasons; these patterns pull the cited title out.

@@ -3,8 +3,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from segments.exports import segments_export_csv
 from segments.selectors import NoRunError, run_or_active
+from segments.services.exports import segments_export_csv
 
 
 class Command(BaseCommand):

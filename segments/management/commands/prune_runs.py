@@ -2,7 +2,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from segments.services.runs import segmentation_runs_prune
+from segments.services.lifecycle import segmentation_runs_prune
 
 
 class Command(BaseCommand):

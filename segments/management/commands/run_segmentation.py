@@ -5,8 +5,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from segments.models import RunStatus, SegmentationRun
 from segments.params import ALGORITHMS, FEATURE_BLOCKS, RECOMMENDERS, InvalidParams
+from segments.services.lifecycle import runs_execute_in_process
 from segments.services.pipeline import segmentation_run_execute
-from segments.services.runs import runs_execute_in_process, segmentation_run_create
+from segments.services.start import segmentation_run_create
 
 POLL_SECONDS = 1.0
 
@@ -20,7 +21,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--k", default="8", help="number of segments, or 'auto' (default 8)")
-        parser.add_argument("--algorithm", default="kmeans", choices=ALGORITHMS)
+        parser.add_argument("--algorithm", default=None, choices=ALGORITHMS)
         parser.add_argument("--recommender", default=None, choices=RECOMMENDERS)
         parser.add_argument("--top-k", type=int, default=None, help="list length (default 20)")
         parser.add_argument("--seed", type=int, default=None)

@@ -1,0 +1,151 @@
+"""The sentences a member reads beside an item: what drove each pick, said once, truly.
+
+A reason cites only an item the member liked (:func:`liked_matrix`), the segment or group
+whose ratings drove the pick, the text match, or that the item is new.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ml.recommenders._sparse import liked_matrix
+from ml.recommenders.base import Recommender
+from ml.recommenders.cold_start import MIN_LIFT, SegmentColdStart
+from ml.recommenders.new_items import NewItems
+
+
+def segment_sentence(label: str, share: float, lift: float, *, placed_by: str = "") -> str:
+    """ "liked by 34% of segment 'Sci-Fi x1.3' (x3.2 the average)", and, for a member placed
+    rather than clustered, what placed them there."""
+    sentence = f"liked by {share:.0%} of segment '{label}' (x{lift:.1f} the average)"
+    return f"{sentence}, where {placed_by} places you" if placed_by else sentence
+
+
+def _readable(feature: str) -> str:
+    """'gender=F' -> 'women', 'age=18-24' -> 'members aged 18-24', and so on."""
+    field, _, value = feature.partition("=")
+    if field == "gender":
+        return {"F": "women", "M": "men"}.get(value, f"members of gender {value}")
+    if field == "age":
+        return f"members aged {value}"
+    if field == "occupation":
+        return f"members who are {value}s" if value not in {"other", "none"} else "members"
+    return f"members with {feature}"
+
+
+class ReasonWriter:
+    """Turns what put each item in a list into a sentence that is true of the data.
+
+    A reason cites only an item the member liked (:func:`liked_matrix`), the segment or
+    group whose ratings drove the pick, the text match, or that the item is new.
+    """
+
+    def __init__(
+        self,
+        model: NewItems,
+        titles: list[str],
+        labels: np.ndarray,
+        segment_labels: list[str],
+        feature_names: list[str],
+    ) -> None:
+        self.model = model
+        # What fit_for_serving serves: new items mixed into a cold-start router.
+        assert isinstance(model.base, SegmentColdStart), "reasons need a SegmentColdStart base"
+        self.served: SegmentColdStart = model.base
+        self.feature_names = feature_names
+        self.titles = titles
+        self.labels = labels
+        self.segment_labels = segment_labels
+        self.ratings = model.X_
+        self.liked = liked_matrix(model.X_)
+        n_members = max(model.X_.shape[0], 1)
+        self.rated_share = np.bincount(model.X_.indices, minlength=model.X_.shape[1]) / n_members
+
+    def explain(self, users: np.ndarray, items: np.ndarray) -> list[list[str]]:
+        cold = self.served.cold_[users]
+        warm_rows = np.flatnonzero(~cold)
+        warm = self._explain(self.served.warm, users[warm_rows], items[warm_rows])
+        out: list[list[str]] = [[] for _ in users]
+        for row, why in zip(warm_rows, warm, strict=True):
+            out[row] = why
+        for row in np.flatnonzero(cold):
+            out[row] = [self._cold_reason(int(users[row]), int(i)) for i in items[row]]
+        return out
+
+    def _new_reason(self, user: int, item: int) -> str:
+        """New items are scored through the rated items their text is closest to: name the
+        one that counted most (never one the member disliked)."""
+        rated, liked = self.ratings[user].indices, self.liked[user].indices
+        match = self.model.neighbour(user, item, exclude=np.setdiff1d(rated, liked))
+        if match < 0:
+            return "new, not rated yet"
+        close = f"new, not rated yet: its description is close to {self.titles[match]}"
+        if match in liked:
+            return f"{close}, which you liked"
+        if len(rated):
+            return f"{close}, which your ratings point to"
+        who = "your profile" if self.model.profile_embeddings is not None else "your details"
+        return f"{close}, which members with {who} rate"
+
+    def _cold_reason(self, user: int, item: int) -> str:
+        if item < 0:
+            return ""
+        if self.model.new_[item]:
+            return self._new_reason(user, item)
+        why = self.served.cold_reason(user, item)
+        if why.kind == "segment":
+            placed_by = "your profile" if self.model.profile_embeddings is not None else ""
+            return segment_sentence(
+                self.segment_labels[why.index], why.share, why.lift, placed_by=placed_by
+            )
+        if why.kind == "feature":
+            who = _readable(self.feature_names[why.index])
+            return f"rated by {why.share:.0%} of {who} (x{why.lift:.1f} the average)"
+        return self._popular_sentence(item)
+
+    def _popular_sentence(self, item: int) -> str:
+        return f"popular with members overall: rated by {self.rated_share[item]:.0%} of them"
+
+    def _explain(self, model: Recommender, users: np.ndarray, items: np.ndarray) -> list[list[str]]:
+        names, models = model.parts(users, items)
+        return [
+            [
+                self._reason(models, names[r, c], int(u), int(items[r, c]))
+                for c in range(items.shape[1])
+            ]
+            for r, u in enumerate(users)
+        ]
+
+    def _reason(self, models: dict[str, Recommender], name: str, user: int, item: int) -> str:
+        if item < 0 or not name:
+            return ""
+        if self.model.new_[item]:
+            return self._new_reason(user, item)
+        model = models[name]
+        if model.cites == "segment":
+            return self._segment_reason(user, item)
+        if model.cites == "trending":
+            return "new and rising: rated a lot lately"
+        if model.cites == "popular":
+            return self._popular_sentence(item)
+        seen = model.explain(user, item, self.liked[user].indices)
+        if seen < 0:
+            return self._group_reason(user, item)
+        title, stars = self.titles[seen], float(self.ratings[user, seen])
+        if model.cites == "next":
+            return f"often rated next after {title}, which you liked recently ({stars:g}★)"
+        return f"because you liked {title} ({stars:g}★)"
+
+    def _segment_reason(self, user: int, item: int) -> str:
+        seg = self.served.segment_model
+        segment = int(self.labels[user])
+        share, lift = float(seg.rates_[segment, item]), float(seg.lift_[segment, item])
+        return segment_sentence(self.segment_labels[segment], share, lift)
+
+    def _group_reason(self, user: int, item: int) -> str:
+        """No liked item led to it: the member's segment if it likes the item distinctly,
+        else what members overall do."""
+        seg = self.served.segment_model
+        if float(seg.lift_[int(self.labels[user]), item]) >= MIN_LIFT:
+            return self._segment_reason(user, item)
+        return self._popular_sentence(item)
