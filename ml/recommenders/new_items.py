@@ -159,14 +159,22 @@ class NewItems(Recommender):
             out_items[rows, rest], out_scores[rows, rest] = old_items, old_scores
         return out_items, out_scores
 
-    def neighbour(self, user: int, item: int, exclude: np.ndarray | None = None) -> int:
+    def neighbour(
+        self,
+        user: int,
+        item: int,
+        exclude: np.ndarray | None = None,
+        affinity: np.ndarray | None = None,
+    ) -> int:
         """The rated item that did most to score new ``item`` for ``user`` (never one of
-        ``exclude``, e.g. what they disliked); -1 when none did."""
+        ``exclude``, e.g. what they disliked); -1 when none did. ``affinity`` is the
+        member's :meth:`text_affinity`, when the caller already has it."""
         link = self.links_[item]
         if link.nnz == 0:
             return -1
-        affinity = self.text_affinity(user)[link.indices]
-        contribution = link.data * np.maximum(affinity, 1e-9)
+        if affinity is None:
+            affinity = self.text_affinity(user)
+        contribution = link.data * np.maximum(affinity[link.indices], 1e-9)
         if exclude is not None:
             contribution = np.where(np.isin(link.indices, exclude), -np.inf, contribution)
         best = int(np.argmax(contribution))

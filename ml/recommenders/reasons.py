@@ -59,6 +59,7 @@ class ReasonWriter:
         self.ratings = model.X_
         self.liked = liked_matrix(model.X_)
         n_members = max(model.X_.shape[0], 1)
+        self._affinity: tuple[int, np.ndarray] = (-1, np.zeros(0))
         self.rated_share = np.bincount(model.X_.indices, minlength=model.X_.shape[1]) / n_members
 
     def explain(self, users: np.ndarray, items: np.ndarray) -> list[list[str]]:
@@ -76,7 +77,11 @@ class ReasonWriter:
         """New items are scored through the rated items their text is closest to: name the
         one that counted most (never one the member disliked)."""
         rated, liked = self.ratings[user].indices, self.liked[user].indices
-        match = self.model.neighbour(user, item, exclude=np.setdiff1d(rated, liked))
+        if self._affinity[0] != user:  # one scoring per member, not one per new item
+            self._affinity = (user, self.model.text_affinity(user))
+        match = self.model.neighbour(
+            user, item, exclude=np.setdiff1d(rated, liked), affinity=self._affinity[1]
+        )
         if match < 0:
             return "new, not rated yet"
         close = f"new, not rated yet: its description is close to {self.titles[match]}"
