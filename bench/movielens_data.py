@@ -50,7 +50,7 @@ def load_movielens(
         member_profile_text(m.age, m.gender, m.occupation, m.location, m.profile) for m in members
     ]
     started = time.perf_counter()
-    encoder = TextEncoder(model_name=model, device=device)
+    encoder = TextEncoder(model_name=model, device=device, precision="fp32")  # reproducible
     item_emb = embed_cached(encoder, item_texts, "items")
     profile_emb = embed_cached(encoder, profile_texts, "profiles")
     info = {"embed_seconds": time.perf_counter() - started, "titles": [it.title for it in items]}

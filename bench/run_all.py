@@ -13,6 +13,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from encoder_bench import encoder_section
 from movielens_data import DEFAULT_DATA, load_movielens
 from segmentation_bench import segmentation_table
 from slices_report import metric, slices_table, tuning_lines
@@ -59,6 +60,7 @@ def main() -> None:
         lines += text_rich_section()
     if not args.skip_segments:
         lines += segmentation_table(data)
+    lines += encoder_section()
     RESULTS.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     print(f"\nwritten to {RESULTS}")

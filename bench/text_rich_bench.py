@@ -30,7 +30,7 @@ def load_text_rich(
     *, n_members: int = 2000, n_items: int = 800, seed: int = 0
 ) -> tuple[MemberData, TextRichData]:
     planted = make_text_rich(n_members=n_members, n_items=n_items, random_state=seed)
-    encoder = TextEncoder(device="cpu")
+    encoder = TextEncoder(device="cpu", precision="fp32")  # reproducible numbers
     data = MemberData(
         users=planted.users,
         items=planted.items,

@@ -31,6 +31,10 @@ class Segmenter:
         n; with more members than this they are fitted on a random sample of this size and
         the other members are assigned to the nearest segment centre (not flagged as noise).
         Ward's memory is about 4 * max_fit_samples**2 bytes (1.6 GB at 20 000).
+    device : str
+        A torch device for "kmeans" ("cuda" on a GPU worker): fitted by
+        :class:`ml.segmentation.torch_kmeans.TorchKMeans` there, the same objective as
+        scikit-learn's; "cpu" (the default) uses scikit-learn.
 
     Attributes
     ----------
@@ -65,11 +69,13 @@ class Segmenter:
         n_clusters: int = 8,
         random_state: int | None = 0,
         max_fit_samples: int = 20000,
+        device: str = "cpu",
     ) -> None:
         self.algorithm = algorithm
         self.n_clusters = n_clusters
         self.random_state = random_state
         self.max_fit_samples = max_fit_samples
+        self.device = device
 
     def fit(self, X: np.ndarray) -> Segmenter:
         X = self._validate(X)
@@ -139,6 +145,14 @@ class Segmenter:
 
 
 def _fit_kmeans(seg: Segmenter, X: np.ndarray) -> tuple:
+    if seg.device != "cpu":
+        from ml.segmentation.torch_kmeans import TorchKMeans
+
+        gpu = TorchKMeans(
+            seg.n_clusters, n_init=4, random_state=seg.random_state, device=seg.device
+        )
+        gpu.fit(X)
+        return gpu.labels_, gpu.cluster_centers_, None
     from sklearn.cluster import KMeans
 
     model = KMeans(seg.n_clusters, init="k-means++", n_init=4, random_state=seg.random_state)

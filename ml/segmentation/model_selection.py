@@ -23,6 +23,7 @@ def stability(
     n_repeats: int = 5,
     sample_fraction: float = 0.8,
     random_state: int | None = 0,
+    device: str = "cpu",
 ) -> dict[str, Any]:
     """How reproducible a segmentation is: ``{"mean", "std", "scores"}`` of adjusted Rand indices.
 
@@ -43,7 +44,9 @@ def stability(
     for _ in range(n_repeats):
         rows = rng.choice(len(X), size=min(size, len(X)), replace=False)
         seed = int(rng.integers(2**31 - 1))
-        segmenter = Segmenter(algorithm=algorithm, n_clusters=n_clusters, random_state=seed)
+        segmenter = Segmenter(
+            algorithm=algorithm, n_clusters=n_clusters, random_state=seed, device=device
+        )
         labelings.append(segmenter.fit(X[rows]).predict(X))
     scores = [float(adjusted_rand_score(a, b)) for a, b in combinations(labelings, 2)]
     return {"mean": float(np.mean(scores)), "std": float(np.std(scores)), "scores": scores}
@@ -57,6 +60,7 @@ def sweep_k(
     random_state: int | None = 0,
     silhouette_sample: int = 5000,
     stability_repeats: int = 3,
+    device: str = "cpu",
 ) -> list[dict[str, Any]]:
     """Fit each k and score it: one ``{"k", "silhouette", "davies_bouldin",
     "calinski_harabasz", "stability"}`` per k (stability is the mean ARI; indices are NaN
@@ -70,7 +74,9 @@ def sweep_k(
     rows = []
     for k in k_values:
         labels = (
-            Segmenter(algorithm=algorithm, n_clusters=int(k), random_state=random_state)
+            Segmenter(
+                algorithm=algorithm, n_clusters=int(k), random_state=random_state, device=device
+            )
             .fit(X)
             .labels_
         )
@@ -81,6 +87,7 @@ def sweep_k(
             n_clusters=int(k),
             n_repeats=stability_repeats,
             random_state=random_state,
+            device=device,
         )["mean"]
         rows.append(row)
     return rows

@@ -73,6 +73,8 @@ class SegmentationRecipe:
     min_ratings: int = 5
     seed: int = 0
     k_range: tuple[int, int] = K_RANGE
+    # Where k-means runs: "cpu" (scikit-learn) or a torch device such as "cuda".
+    device: str = "cpu"
 
     def fit(self, data: MemberData, *, step: Step | None = None) -> SegmentationResult:
         """Cluster members with enough ratings, classify the rest, explain every segment.
@@ -87,7 +89,9 @@ class SegmentationRecipe:
         sweep, no classifier, no explanations; members with few ratings go to the nearest
         centre."""
         fused = _fused(self, data)
-        segmenter = Segmenter(algorithm=self.algorithm, n_clusters=k, random_state=self.seed)
+        segmenter = Segmenter(
+            algorithm=self.algorithm, n_clusters=k, random_state=self.seed, device=self.device
+        )
         segmenter.fit(fused.X)
         labels = segmenter.predict(fused.fuser.transform(fused.blocks))
         labels[fused.active] = segmenter.labels_
@@ -143,9 +147,13 @@ def _fit(recipe: SegmentationRecipe, data: MemberData, note: Step) -> Segmentati
     sweep = None
     if k == "auto":
         k_values = range(recipe.k_range[0], min(recipe.k_range[1], int(active.sum()) - 1) + 1)
-        sweep = sweep_k(X, list(k_values), algorithm=algorithm, random_state=seed)
+        sweep = sweep_k(
+            X, list(k_values), algorithm=algorithm, random_state=seed, device=recipe.device
+        )
         k = choose_k(sweep)
-    segmenter = Segmenter(algorithm=algorithm, n_clusters=int(k), random_state=seed).fit(X)
+    segmenter = Segmenter(
+        algorithm=algorithm, n_clusters=int(k), random_state=seed, device=recipe.device
+    ).fit(X)
     labels = np.full(data.n_members, -1, dtype=np.int64)
     labels[active] = segmenter.labels_
     confidence = np.zeros(data.n_members, dtype=np.float64)
@@ -280,7 +288,11 @@ def _quality(
         metrics["davies_bouldin"] = float(davies_bouldin_score(X, segmenter.labels_))
         metrics["calinski_harabasz"] = float(calinski_harabasz_score(X, segmenter.labels_))
         stab = stability(
-            X, algorithm=algorithm, n_clusters=segmenter.n_clusters_, random_state=seed
+            X,
+            algorithm=algorithm,
+            n_clusters=segmenter.n_clusters_,
+            random_state=seed,
+            device=segmenter.device,
         )
         metrics["stability_ari"] = stab
     if classifier is not None:

@@ -121,3 +121,35 @@ def test_encoder_on_cuda_matches_cpu() -> None:
     assert on_gpu.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(on_gpu, axis=1), 1.0, atol=1e-5)
     assert float((on_gpu * on_cpu).sum(axis=1).min()) > 0.999
+
+
+def test_forced_fp32_runs_no_probe() -> None:
+    encoder = TextEncoder(device="cpu", precision="fp32")
+    encoder.encode(["one"])
+    assert encoder.precision_ == "fp32" and encoder.probe_ == {}
+
+
+def test_auto_precision_keeps_bf16_only_when_the_probe_says_it_is_close_and_faster() -> None:
+    encoder = TextEncoder(device="cpu", batch_size=4, precision="auto")
+    vectors = encoder.encode([SPACE_A, SPACE_B, OTHER])
+    probe = encoder.probe_
+
+    assert probe["candidate"] == "bf16"
+    kept = probe["min_cosine"] >= 0.9999 and probe["speedup"] >= 1.2
+    assert encoder.precision_ == ("bf16" if kept else "fp32")
+    exact = TextEncoder(device="cpu", batch_size=4, precision="fp32").encode(
+        [SPACE_A, SPACE_B, OTHER]
+    )
+    assert float((vectors * exact).sum(axis=1).min()) > 0.999
+
+
+def test_bf16_vectors_stay_close_to_fp32() -> None:
+    texts = [SPACE_A, SPACE_B, OTHER, "short"]
+    half = TextEncoder(device="cpu", precision="bf16").encode(texts)
+    exact = TextEncoder(device="cpu", precision="fp32").encode(texts)
+    assert float((half * exact).sum(axis=1).min()) > 0.9999
+
+
+def test_an_unknown_precision_is_refused_by_name() -> None:
+    with pytest.raises(ValueError, match="precision: expected one of auto, fp32, bf16, fp16"):
+        TextEncoder(precision="int8").encode(["x"])
