@@ -39,6 +39,12 @@ class SegmentationRun(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Life cycle bookkeeping (segments.services.lifecycle and sweep): when the task was last
+    # handed to the broker, how often a worker has claimed the run, and the running worker's
+    # lease, which it renews; a run whose lease lapsed lost its worker.
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-id"]
@@ -69,6 +75,7 @@ class SegmentationRun(models.Model):
             "created_at": self.created_at.isoformat() if self.created_at else None,
             "started_at": self.started_at.isoformat() if self.started_at else None,
             "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+            "attempts": self.attempts,
         }
 
 

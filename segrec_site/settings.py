@@ -93,7 +93,15 @@ TEMPLATES = [
 ]
 
 SQLITE_URL = f"sqlite:///{VAR_DIR / 'segrec.sqlite3'}"
-DATABASES = {"default": dj_database_url.parse(os.environ.get("DATABASE_URL") or SQLITE_URL)}
+DATABASES = {
+    # Connections are kept between requests (no connect per request) and checked before
+    # reuse, so one the database dropped meanwhile is replaced, not served as an error.
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL") or SQLITE_URL,
+        conn_max_age=int(os.environ.get("SEGREC_DB_CONN_MAX_AGE", 60)),
+        conn_health_checks=True,
+    )
+}
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # WAL lets the web process read while the worker writes progress and results.
     DATABASES["default"]["OPTIONS"] = {
@@ -144,18 +152,45 @@ if SEGREC_EMBEDDED_BROKER:
         "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
     }
+# How runs survive crashes (README "Reliability"). The run's state lives in the database;
+# the broker only carries "start run N". A worker acknowledges the message when the run ends
+# (acks_late), and a message whose worker process died is put back (reject_on_worker_lost);
+# the attempt counter in the run row stops a run that kills its worker from looping: after
+# SEGREC_RUN_MAX_ATTEMPTS claims the sweep fails it. One message at a time per worker process
+# (prefetch 1): runs are long, and a prefetched message would wait behind one.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A run past the soft limit fails cleanly (recorded, rows removed); the hard limit kills a run
+# stuck in C code five minutes later, and the sweep then records it.
 CELERY_TASK_SOFT_TIME_LIMIT = int(os.environ.get("SEGREC_RUN_SOFT_TIME_LIMIT", 6 * 3600))
 CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 300
+if not SEGREC_EMBEDDED_BROKER:
+    # Redis redelivers an unacknowledged message after the visibility timeout: it must exceed
+    # the longest run, or a second worker would start a run that is still going. Lost workers
+    # are found by the lease below, within minutes, not by this.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 3600}
+# A broker restart must not cancel a running run: it is tracked in the database, and its
+# message (lost with a non-persistent Redis) is no longer needed once it is claimed.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # segrec itself.
+# A running run's worker renews its lease every quarter of SEGREC_RUN_LEASE_SECONDS; the
+# sweep (each worker, every SEGREC_RUN_SWEEP_SECONDS, and `manage.py sweep_runs`) queues a
+# run whose lease lapsed again, or fails it after SEGREC_RUN_MAX_ATTEMPTS, and re-sends
+# queued runs not sent for SEGREC_RUN_RESEND_SECONDS (a broker restart loses them).
+SEGREC_RUN_LEASE_SECONDS = float(os.environ.get("SEGREC_RUN_LEASE_SECONDS", 120))
+SEGREC_RUN_MAX_ATTEMPTS = int(os.environ.get("SEGREC_RUN_MAX_ATTEMPTS", 2))
+SEGREC_RUN_SWEEP_SECONDS = float(os.environ.get("SEGREC_RUN_SWEEP_SECONDS", 30))
+SEGREC_RUN_RESEND_SECONDS = float(os.environ.get("SEGREC_RUN_RESEND_SECONDS", 300))
 SEGREC_TEXT_MODEL = os.environ.get("SEGREC_TEXT_MODEL", "all-MiniLM-L6-v2")
 SEGREC_DEVICE = os.environ.get("SEGREC_DEVICE", "auto")
 SEGREC_EMBED_BATCH_SIZE = int(os.environ.get("SEGREC_EMBED_BATCH_SIZE", 128))
+# "auto": bf16 on a CPU / fp16 on a GPU where a probe at model load shows it faster and
+# within cosine 0.9999 of fp32, else fp32; or force "fp32", "bf16", "fp16".
+SEGREC_EMBED_PRECISION = os.environ.get("SEGREC_EMBED_PRECISION", "auto")
 SEGREC_DATA_DIR = Path(os.environ.get("SEGREC_DATA_DIR", VAR_DIR / "data"))
 
 LOGGING = {

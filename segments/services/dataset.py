@@ -3,11 +3,13 @@ core's input (:class:`ml.data.MemberData`) beside the database ids they came fro
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
+from django.db import connection, transaction
 
 from catalog.models import Item, Member, Rating
 from ml.data import MemberData
@@ -48,10 +50,16 @@ class Dataset:
 
 
 def dataset_load() -> Dataset:
-    """Members, items and ratings as arrays, without text embeddings."""
-    member_pks, members = _columns(Member.objects.order_by("id"), MEMBER_FIELDS)
-    item_pks, items = _columns(Item.objects.order_by("id"), ITEM_FIELDS)
-    users, item_rows, values, timestamps = _ratings(member_pks, item_pks)
+    """Members, items and ratings as arrays, without text embeddings, from one snapshot.
+
+    The three tables are read in one REPEATABLE READ transaction, so an import committing
+    meanwhile is either wholly in the run or wholly out of it (a rating is never read
+    without its member). Inside a caller's transaction, that transaction is the snapshot.
+    """
+    with _snapshot():
+        member_pks, members = _columns(Member.objects.order_by("id"), MEMBER_FIELDS)
+        item_pks, items = _columns(Item.objects.order_by("id"), ITEM_FIELDS)
+        users, item_rows, values, timestamps = _ratings(member_pks, item_pks)
     data = MemberData(
         users=users,
         items=item_rows,
@@ -96,9 +104,24 @@ def dataset_load_embedded(
     dataset.stats = {
         "text_model": encoder.model_name,
         "device": getattr(encoder, "device_", "none needed: every text was cached"),
+        "precision": getattr(encoder, "precision_", "none needed: every text was cached"),
+        "precision_probe": getattr(encoder, "probe_", {}),
         "embedded_afresh": {"items": fresh_items, "profiles": fresh_profiles},
     }
     return dataset
+
+
+@contextmanager
+def _snapshot() -> Iterator[None]:
+    if connection.in_atomic_block:
+        yield
+        return
+    # SQLite's transactions (IMMEDIATE here) already hold writers off until the read ends.
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield
 
 
 def _require_data(dataset: Dataset) -> None:

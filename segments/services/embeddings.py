@@ -26,6 +26,7 @@ def text_encoder_build() -> TextEncoder:
         model_name=settings.SEGREC_TEXT_MODEL,
         device=settings.SEGREC_DEVICE,
         batch_size=settings.SEGREC_EMBED_BATCH_SIZE,
+        precision=settings.SEGREC_EMBED_PRECISION,
     )
 
 

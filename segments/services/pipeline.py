@@ -6,20 +6,26 @@ import logging
 import pickle
 import traceback
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
+from django.conf import settings
 from django.db import transaction
 
 from ml.segmentation.recipe import SegmentationResult
+from ml.text.encoder import resolve_device
 from ml.text.texts import display_title
-from segments.models import Membership, RecommendationList, Segment, SegmentationRun
+from segments.models import Membership, Segment, SegmentationRun
 from segments.params import RunParams
 from segments.services.dataset import Dataset, dataset_load_embedded
 from segments.services.lifecycle import (
+    RunLease,
+    RunLost,
     RunReporter,
     segmentation_run_activate,
     segmentation_run_claim,
+    segmentation_run_discard_results,
     segmentation_run_fail,
 )
 from segments.services.lists import lists_rebuild
@@ -48,29 +54,37 @@ def segmentation_run_execute(
 
     ``listener(stage, progress)`` hears each stage as it starts (the CLI prints them).
     """
-    if not segmentation_run_claim(run_id=run_id):
+    attempt = segmentation_run_claim(run_id=run_id)
+    if attempt is None:
         logger.info("run %s is not queued any more; nothing to do", run_id)
         return
     run = SegmentationRun.objects.get(pk=run_id)
-    _discard_results(run)  # a reclaimed stale run may have left rows behind
-    reporter = RunReporter(run, listener=listener)
-    try:
-        metrics = _execute(run, RunParams.from_dict(run.params), reporter)
-        reporter.finish()
-        segmentation_run_activate(run=run, metrics=metrics)
-    except BaseException as exc:  # record any failure, even Ctrl-C or a soft time limit
-        _record_failure(run, exc)
-        if not isinstance(exc, Exception):
-            raise
+    with RunLease(run_id, attempt) as lease:
+        reporter = RunReporter(run, listener=listener, lease=lease)
+        try:
+            segmentation_run_discard_results(run_id=run_id)  # an earlier attempt's rows
+            metrics = _execute(run, RunParams.from_dict(run.params), reporter)
+            reporter.finish()
+            segmentation_run_activate(run=run, metrics=metrics, attempt=attempt)
+        except RunLost:
+            # The sweep took the run back (this worker stalled past its lease); whoever
+            # holds it now owns its rows and its outcome.
+            logger.warning("run %s: attempt %s lost the run; stopping", run_id, attempt)
+        except BaseException as exc:  # record any failure, even Ctrl-C or a soft time limit
+            _record_failure(run, attempt, exc)
+            if not isinstance(exc, Exception):
+                raise
 
 
-def _record_failure(run: SegmentationRun, exc: BaseException) -> None:
+def _record_failure(run: SegmentationRun, attempt: int, exc: BaseException) -> None:
     """Mark the run failed first (what matters most), then drop its partial rows."""
     logger.error("run %s failed", run.pk, exc_info=exc)
     detail = "".join(traceback.format_exception(exc, limit=5))
-    segmentation_run_fail(run=run, error=f"{type(exc).__name__}: {exc}\n\n{detail}")
+    error = f"{type(exc).__name__}: {exc}\n\n{detail}"
+    if not segmentation_run_fail(run=run, error=error, attempt=attempt):
+        return  # the run is another attempt's now, rows included
     try:
-        _discard_results(run)
+        segmentation_run_discard_results(run_id=run.pk)
     except Exception:  # the rows stay invisible (the run is failed); log and move on
         logger.exception("run %s: partial rows could not be removed", run.pk)
 
@@ -82,7 +96,8 @@ def _step(reporter: RunReporter, name: str) -> None:
 
 def _execute(run: SegmentationRun, params: RunParams, reporter: RunReporter) -> dict[str, Any]:
     dataset = dataset_load_embedded(step=lambda name: _step(reporter, name), progress=reporter)
-    recipe = params.recipe()
+    # k-means runs where the encoder does: on the GPU of a GPU worker.
+    recipe = replace(params.recipe(), device=resolve_device(settings.SEGREC_DEVICE))
     result = recipe.fit(dataset.data, step=lambda name: _step(reporter, name))
     _step(reporter, "write_segments")
     segment_pks = _segments_write(run, dataset, result)
@@ -167,9 +182,3 @@ def _summary(explanation: dict[str, Any], dataset: Dataset) -> dict[str, Any]:
             for e in explanation["items"]
         ],
     }
-
-
-def _discard_results(run: SegmentationRun) -> None:
-    # Partial rows of a failed run are never shown; removing them keeps the tables lean.
-    Segment.objects.filter(run=run).delete()
-    RecommendationList.objects.filter(run=run).delete()

@@ -1,15 +1,18 @@
 import time
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from segments.models import RunStatus, SegmentationRun
 from segments.params import ALGORITHMS, FEATURE_BLOCKS, RECOMMENDERS, InvalidParams
 from segments.services.lifecycle import runs_execute_in_process
 from segments.services.pipeline import segmentation_run_execute
-from segments.services.start import segmentation_run_create
+from segments.services.start import BrokerUnavailable, segmentation_run_create
+from segments.services.sweep import segmentation_runs_sweep
 
 POLL_SECONDS = 1.0
+SWEEP_SECONDS = 10.0
 
 
 class Command(BaseCommand):
@@ -36,10 +39,15 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         params = _params(options)
         in_process = runs_execute_in_process() and not options["no_wait"]
+        self._last_sweep = time.monotonic()
+        segmentation_runs_sweep()  # runs an earlier crash left behind
         try:
             run = segmentation_run_create(params=params, enqueue=not in_process)
         except InvalidParams as exc:
             raise CommandError(str(exc)) from exc
+        except BrokerUnavailable as exc:
+            self.stderr.write(str(exc))
+            run = exc.run
         self.stdout.write(f"run {run.pk} queued ({'in this process' if in_process else 'worker'})")
         if options["no_wait"]:
             return
@@ -53,9 +61,12 @@ class Command(BaseCommand):
         self.stdout.write(f"  {progress:4.0%}  {stage}")
 
     def _wait(self, run_id: int) -> None:
+        """Follow the run until it ends; the sweep runs here too, so a run whose worker died
+        is queued again or failed even when no worker is left to notice."""
         last = None
         started = time.monotonic()
         warned = False
+        attempts = 0
         while True:
             run = SegmentationRun.objects.get(pk=run_id)
             if (run.status, run.stage) != last and run.stage:
@@ -63,10 +74,19 @@ class Command(BaseCommand):
                 last = (run.status, run.stage)
             if run.is_finished:
                 return
+            if attempts and run.attempts > attempts:
+                self.stdout.write(
+                    f"  attempt {attempts} lost its worker; attempt {run.attempts} of "
+                    f"{settings.SEGREC_RUN_MAX_ATTEMPTS} started"
+                )
+            attempts = max(attempts, run.attempts)
             if run.status == RunStatus.QUEUED and not warned and time.monotonic() - started > 15:
                 self.stdout.write("  still queued: is a worker running? (make worker)")
                 warned = True
             time.sleep(POLL_SECONDS)
+            if time.monotonic() - self._last_sweep > SWEEP_SECONDS:
+                segmentation_runs_sweep()
+                self._last_sweep = time.monotonic()
 
     def _report(self, run: SegmentationRun) -> None:
         self.stdout.write(

@@ -1,0 +1,216 @@
+"""What a run does when its worker, its broker or its database fails under it.
+
+Real worker processes on the test database, each test with its own throw-away Redis; the
+life cycle is shortened (3 s leases) so a lost worker is noticed in seconds.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from catalog.models import Member
+from segments.models import Membership, RecommendationList, RunStatus, Segment, SegmentationRun
+from tests.support.processes import (
+    ROOT,
+    Redis,
+    Worker,
+    app_env,
+    manage,
+    terminate_other_connections,
+    wait_for,
+)
+from tests.support.slices import write_slice
+
+pytestmark = pytest.mark.services
+K = 3
+RUN_ARGS = ("run_segmentation", "--k", str(K), "--top-k", "10")
+# A run of the slice takes seconds; a retried one, its worker's start-up and a lapsed lease
+# more. Generous bounds: the machine is shared.
+FINISH_WITHIN = 180
+
+
+@pytest.fixture
+def imported(ml100k_dir: Path, tmp_path: Path, transactional_db: None) -> None:
+    call_command("import_movielens", str(write_slice(ml100k_dir, tmp_path / "slice")))
+
+
+@pytest.fixture
+def redis() -> Iterator[Redis]:
+    server = Redis()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def start_worker(tmp_path: Path) -> Iterator[Callable[..., Worker]]:
+    started: list[Worker] = []
+
+    def start(env: dict[str, str], pool: str = "solo") -> Worker:
+        worker = Worker(env, tmp_path / f"worker-{len(started)}.log", pool=pool)
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()
+
+
+def queue_run(env: dict[str, str]) -> int:
+    done = manage(env, *RUN_ARGS, "--no-wait")
+    assert done.returncode == 0, done.stderr
+    match = re.search(r"run (\d+) queued", done.stdout)
+    assert match, done.stdout
+    return int(match.group(1))
+
+
+def reached(run_id: int, stage: str, attempt: int) -> SegmentationRun | None:
+    run = SegmentationRun.objects.get(pk=run_id)
+    return run if (run.attempts, run.stage) == (attempt, stage) else None
+
+
+def finished(run_id: int) -> SegmentationRun | None:
+    run = SegmentationRun.objects.get(pk=run_id)
+    return run if run.is_finished else None
+
+
+def wait_finished(run_id: int, *workers: Worker) -> SegmentationRun:
+    try:
+        return wait_for(lambda: finished(run_id), timeout=FINISH_WITHIN, what=f"run {run_id}")
+    except AssertionError as exc:
+        logs = "\n".join(w.output()[-3000:] for w in workers)
+        state = SegmentationRun.objects.get(pk=run_id).to_dict()
+        raise AssertionError(f"{exc}\n{state}\n{logs}") from None
+
+
+def assert_one_set_of_rows(run: SegmentationRun) -> None:
+    members = Member.objects.count()
+    assert Segment.objects.filter(run=run).count() == K
+    assert Membership.objects.filter(run=run).count() == members
+    assert RecommendationList.objects.filter(run=run).count() == members
+
+
+def assert_no_rows(run: SegmentationRun) -> None:
+    assert not Segment.objects.filter(run=run).exists()
+    assert not Membership.objects.filter(run=run).exists()
+    assert not RecommendationList.objects.filter(run=run).exists()
+
+
+@pytest.mark.parametrize(
+    ("pool", "stage"),
+    [("prefork", "embed_items"), ("solo", "cluster"), ("prefork", "recommend")],
+)
+def test_a_worker_killed_mid_run_is_replaced_and_the_run_succeeds_once(
+    imported: None, redis: Redis, start_worker: Callable[..., Worker], pool: str, stage: str
+) -> None:
+    env = app_env(redis.url)
+    worker = start_worker(env, pool)
+    run_id = queue_run(env)
+    victim = worker.child_pid() if pool == "prefork" else worker.process.pid
+    wait_for(lambda: reached(run_id, stage, 1), timeout=FINISH_WITHIN, what=f"stage {stage}")
+
+    os.kill(victim, signal.SIGKILL)
+    killed_at = time.monotonic()
+    survivors = [worker]
+    if pool == "solo":  # the whole worker died: its supervisor starts another
+        worker.process.wait(timeout=30)
+        survivors.append(start_worker(env, pool))
+    run = wait_finished(run_id, *survivors)
+    print(f"{pool} killed in {stage}: run {run.status} {time.monotonic() - killed_at:.1f} s later")
+
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    assert run.attempts == 2 and run.is_active
+    assert_one_set_of_rows(run)
+
+
+def test_a_run_that_kills_its_worker_twice_fails_and_the_waiting_command_says_so(
+    imported: None, redis: Redis, start_worker: Callable[..., Worker], tmp_path: Path
+) -> None:
+    env = app_env(redis.url)
+    worker = start_worker(env, "prefork")
+    waiting = subprocess.Popen(
+        [sys.executable, "manage.py", *RUN_ARGS],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    run_id = wait_for(
+        lambda: SegmentationRun.objects.values_list("pk", flat=True).first(),
+        timeout=60,
+        what="the run",
+    )
+    for attempt in (1, 2):
+        wait_for(
+            lambda n=attempt: reached(run_id, "cluster", n), timeout=120, what=f"attempt {attempt}"
+        )
+        os.kill(worker.child_pid(), signal.SIGKILL)
+        killed_at = time.monotonic()
+    out, err = waiting.communicate(timeout=FINISH_WITHIN)
+    print(f"killed twice: command exited {time.monotonic() - killed_at:.1f} s after the 2nd kill")
+    run = SegmentationRun.objects.get(pk=run_id)
+
+    assert run.status == RunStatus.FAILED and run.attempts == 2
+    assert "attempt 2 of 2" in run.error and "'cluster'" in run.error
+    assert waiting.returncode != 0
+    assert (
+        f"run {run_id} failed" in err and "attempt 1 lost its worker; attempt 2 of 2 started" in out
+    )
+    assert_no_rows(run)
+
+
+def test_a_redis_restart_loses_no_run_queued_running_or_started_while_it_is_down(
+    imported: None, redis: Redis, start_worker: Callable[..., Worker]
+) -> None:
+    env = app_env(redis.url)
+    worker = start_worker(env)
+    running = queue_run(env)
+    wait_for(lambda: reached(running, "embed_items", 1), timeout=120, what="the first run")
+    queued = queue_run(env)  # waits in Redis behind the running one
+
+    redis.stop()  # the queued run's message is gone with it
+    outage = manage(env, *RUN_ARGS, "--no-wait")
+    redis.start()
+    back_at = time.monotonic()
+
+    assert outage.returncode == 0 and "will start when the job broker" in outage.stderr
+    started_in_outage = int(re.search(r"run (\d+) queued", outage.stdout).group(1))
+    runs = [wait_finished(pk, worker) for pk in (running, queued, started_in_outage)]
+    print(f"redis restarted: all three runs ended {time.monotonic() - back_at:.1f} s later")
+    assert [r.status for r in runs] == [RunStatus.SUCCEEDED] * 3, [r.error for r in runs]
+    for run in runs:
+        assert_one_set_of_rows(run)
+    assert SegmentationRun.objects.get(is_active=True).pk == started_in_outage
+
+
+def test_postgres_dropping_the_workers_connections_mid_run_fails_the_run_on_record(
+    imported: None, redis: Redis, start_worker: Callable[..., Worker]
+) -> None:
+    env = app_env(redis.url)
+    worker = start_worker(env)
+    run_id = queue_run(env)
+    wait_for(lambda: reached(run_id, "cluster", 1), timeout=120, what="stage cluster")
+
+    terminated = terminate_other_connections()
+    dropped_at = time.monotonic()
+    run = wait_finished(run_id, worker)
+    print(f"connections dropped: run {run.status} {time.monotonic() - dropped_at:.1f} s later")
+
+    assert terminated >= 1
+    assert run.status == RunStatus.FAILED
+    assert "terminat" in run.error.lower() or "connection" in run.error.lower(), run.error
+    assert_no_rows(run)
+    # The worker reconnects: the next run succeeds.
+    retry = wait_finished(queue_run(env), worker)
+    assert retry.status == RunStatus.SUCCEEDED, retry.error
