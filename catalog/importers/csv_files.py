@@ -13,7 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from catalog.importers import rows as r
-from catalog.importers.records import Record, csv_lines, headed_records
+from catalog.importers.csv_lines import csv_lines
+from catalog.importers.records import Record, headed_records
 
 MEMBER_COLUMNS = tuple((name, name) for name in sorted(r.MEMBER_FIELDS))
 ITEM_COLUMNS = tuple((name, name) for name in sorted(r.ITEM_FIELDS))
@@ -31,14 +32,14 @@ def _records(path: Path, required: tuple[str, ...]) -> Iterator[Record]:
 def members_csv_read(path: Path) -> Iterator[r.MemberRow]:
     for rec in _records(path, ("member_id",)):
         yield r.MemberRow(
-            external_id=rec.text("member_id", required=True, max_length=r.ID_MAX),
+            external_id=rec.identifier("member_id"),
             source=rec.source,
             line=rec.line,
             age=rec.integer("age", low=r.AGE_RANGE[0], high=r.AGE_RANGE[1]),
             gender=rec.text("gender", max_length=r.GENDER_MAX),
             occupation=rec.text("occupation", max_length=r.OCCUPATION_MAX),
             location=rec.text("location", max_length=r.LOCATION_MAX),
-            profile=rec.text("profile"),
+            profile=rec.text("profile", multiline=True),
             provided=rec.provided(MEMBER_COLUMNS),
         )
 
@@ -46,13 +47,13 @@ def members_csv_read(path: Path) -> Iterator[r.MemberRow]:
 def items_csv_read(path: Path) -> Iterator[r.ItemRow]:
     for rec in _records(path, ("item_id", "title")):
         yield r.ItemRow(
-            external_id=rec.text("item_id", required=True, max_length=r.ID_MAX),
+            external_id=rec.identifier("item_id"),
             source=rec.source,
             line=rec.line,
             title=rec.text("title", required=True, max_length=r.TITLE_MAX),
             year=rec.integer("year", low=r.YEAR_RANGE[0], high=r.YEAR_RANGE[1]),
             genres=[genre.strip() for genre in rec.text("genres").split("|") if genre.strip()],
-            description=rec.text("description"),
+            description=rec.text("description", multiline=True),
             provided=rec.provided(ITEM_COLUMNS),
         )
 
@@ -60,8 +61,8 @@ def items_csv_read(path: Path) -> Iterator[r.ItemRow]:
 def ratings_csv_read(path: Path) -> Iterator[r.RatingRow]:
     for rec in _records(path, ("member_id", "item_id", "rating")):
         yield r.RatingRow(
-            member_id=rec.text("member_id", required=True, max_length=r.ID_MAX),
-            item_id=rec.text("item_id", required=True, max_length=r.ID_MAX),
+            member_id=rec.identifier("member_id"),
+            item_id=rec.identifier("item_id"),
             value=rec.number("rating"),
             source=rec.source,
             line=rec.line,

@@ -11,7 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from catalog.importers import rows as r
-from catalog.importers.records import Record, delimited_lines, fixed_records, title_year_split
+from catalog.importers.lines import delimited_lines
+from catalog.importers.records import Record, fixed_records, title_year_split
 
 ENCODING = "latin-1"
 GENRES = (
@@ -23,7 +24,7 @@ ITEM_COLUMNS = ("item_id", "title", "release_date", "video_release_date", "imdb_
 MEMBER_COLUMNS = ("user_id", "age", "gender", "occupation", "zip_code")
 RATING_COLUMNS = ("user_id", "item_id", "rating", "timestamp")
 RATING_NAMES = ("user_id", "item_id", "rating")
-_DATE_YEAR = re.compile(r"(\d{4})\s*$")
+_DATE_YEAR = re.compile(r"([0-9]{4})\s*$")
 
 
 def _records(path: Path, sep: str, columns: tuple[str, ...]) -> Iterator[Record]:
@@ -33,7 +34,7 @@ def _records(path: Path, sep: str, columns: tuple[str, ...]) -> Iterator[Record]
 def grouplens_members_read(path: Path) -> Iterator[r.MemberRow]:
     for rec in _records(path, "|", MEMBER_COLUMNS):
         yield r.MemberRow(
-            external_id=rec.text("user_id", required=True, max_length=r.ID_MAX),
+            external_id=rec.identifier("user_id"),
             source=rec.source,
             line=rec.line,
             age=rec.integer("age", low=r.AGE_RANGE[0], high=r.AGE_RANGE[1]),
@@ -49,7 +50,7 @@ def grouplens_items_read(path: Path) -> Iterator[r.ItemRow]:
     for rec in _records(path, "|", ITEM_COLUMNS):
         title, year = _title_split(rec)
         yield r.ItemRow(
-            external_id=rec.text("item_id", required=True, max_length=r.ID_MAX),
+            external_id=rec.identifier("item_id"),
             source=rec.source,
             line=rec.line,
             title=title,
@@ -62,8 +63,8 @@ def grouplens_items_read(path: Path) -> Iterator[r.ItemRow]:
 def grouplens_ratings_read(path: Path) -> Iterator[r.RatingRow]:
     for rec in _records(path, "\t", RATING_COLUMNS):
         yield r.RatingRow(
-            member_id=rec.text("user_id", required=True, max_length=r.ID_MAX),
-            item_id=rec.text("item_id", required=True, max_length=r.ID_MAX),
+            member_id=rec.identifier("user_id"),
+            item_id=rec.identifier("item_id"),
             value=rec.number("rating"),
             source=rec.source,
             line=rec.line,

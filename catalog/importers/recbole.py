@@ -11,7 +11,8 @@ from pathlib import Path
 
 from catalog.importers import rows as r
 from catalog.importers.errors import ImportDataError
-from catalog.importers.records import Record, delimited_lines, headed_records, title_year_split
+from catalog.importers.lines import delimited_lines
+from catalog.importers.records import Record, headed_records, title_year_split
 
 # ml-100k.item spells the year of item 267 (title unknown) 'unkonwn'.
 UNKNOWN_YEARS = frozenset({"unknown", "unkonwn"})
@@ -39,7 +40,7 @@ def _records(path: Path, required: tuple[str, ...]) -> Iterator[Record]:
 def recbole_members_read(path: Path) -> Iterator[r.MemberRow]:
     for rec in _records(path, ("user_id",)):
         yield r.MemberRow(
-            external_id=rec.text("user_id", required=True, max_length=r.ID_MAX),
+            external_id=rec.identifier("user_id"),
             source=rec.source,
             line=rec.line,
             age=rec.integer("age", low=r.AGE_RANGE[0], high=r.AGE_RANGE[1]),
@@ -58,7 +59,7 @@ def recbole_items_read(path: Path) -> Iterator[r.ItemRow]:
         provided = rec.provided((*ITEM_COLUMNS, ("genres", genre_column)))
         title, year = _title_year(rec)
         yield r.ItemRow(
-            external_id=rec.text("item_id", required=True, max_length=r.ID_MAX),
+            external_id=rec.identifier("item_id"),
             source=rec.source,
             line=rec.line,
             title=title,
@@ -84,8 +85,8 @@ def _title_year(rec: Record) -> tuple[str, int | None]:
 def recbole_ratings_read(path: Path) -> Iterator[r.RatingRow]:
     for rec in _records(path, ("user_id", "item_id", "rating")):
         yield r.RatingRow(
-            member_id=rec.text("user_id", required=True, max_length=r.ID_MAX),
-            item_id=rec.text("item_id", required=True, max_length=r.ID_MAX),
+            member_id=rec.identifier("user_id"),
+            item_id=rec.identifier("item_id"),
             value=rec.number("rating"),
             source=rec.source,
             line=rec.line,

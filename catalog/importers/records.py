@@ -1,83 +1,25 @@
-"""Line-by-line reading of text files and parsing of one record's fields.
+"""One record's fields by column name, with parsers that raise located errors.
 
-Files are read as bytes one line at a time so memory stays flat however large the file,
-and every line is decoded on its own so an encoding error names its line.
+What a value may look like is ``catalog.importers.values``; reading the lines is
+``catalog.importers.lines`` and ``catalog.importers.csv_lines``.
 """
 
 from __future__ import annotations
 
-import csv
 import re
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeVar
 
+from catalog.importers import values as v
 from catalog.importers.errors import ImportDataError
+from catalog.importers.rows import ID_MAX
 
-ENCODING_NAMES = {"utf-8": "UTF-8", "latin-1": "Latin-1"}
-_C1_CONTROLS = re.compile(rb"[\x80-\x9f]")
-_TITLE_YEAR = re.compile(r"^(?P<title>.*?)\s*\((?P<year>\d{4})\)\s*$")
-
-
-def lines_decode(path: Path, encoding: str) -> Iterator[tuple[int, str]]:
-    """Yield (line number, text with its line ending) for each line of ``path``."""
-    with path.open("rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            text = _line_decode(raw, encoding, path.name, number)
-            yield number, text.removeprefix("\ufeff") if number == 1 else text
-
-
-def _line_decode(raw: bytes, encoding: str, source: str, number: int) -> str:
-    name = ENCODING_NAMES.get(encoding, encoding)
-    try:
-        text = raw.decode(encoding)
-    except UnicodeDecodeError:
-        raise ImportDataError(f"not valid {name}", source=source, line=number) from None
-    doubt = _latin1_doubt(raw) if encoding == "latin-1" and not raw.isascii() else None
-    if doubt:
-        raise ImportDataError(f"not valid Latin-1 ({doubt})", source=source, line=number)
-    return text
-
-
-def _latin1_doubt(raw: bytes) -> str | None:
-    """Why bytes that decode as Latin-1 are probably in another encoding, if they are."""
-    # Every byte decodes as Latin-1, so a UTF-8 file would import as mojibake ("CafÃ©")
-    # without this: accented Latin-1 letters almost never form valid UTF-8 sequences,
-    # and the C1 control bytes never occur in Latin-1 text.
-    try:
-        raw.decode("utf-8")
-        return "the bytes look like UTF-8"
-    except UnicodeDecodeError:
-        pass
-    if _C1_CONTROLS.search(raw):
-        return "control bytes 0x80-0x9f, as Windows-1252 uses for quotes and dashes"
-    return None
-
-
-def delimited_lines(path: Path, *, sep: str, encoding: str) -> Iterator[tuple[int, list[str]]]:
-    """Yield (line number, fields) of a file with one record per line; blank lines skipped."""
-    for number, text in lines_decode(path, encoding):
-        text = text.rstrip("\r\n")
-        if text.strip():
-            yield number, text.split(sep)
-
-
-def csv_lines(path: Path) -> Iterator[tuple[int, list[str]]]:
-    """Yield (first line number, fields) of each record of a UTF-8 CSV file."""
-    reader = csv.reader(text for _, text in lines_decode(path, "utf-8"))
-    end = 0
-    while True:
-        start = end + 1
-        try:
-            fields = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as error:
-            raise ImportDataError(f"bad CSV: {error}", source=path.name, line=start) from None
-        end = reader.line_num
-        if any(value.strip() for value in fields):
-            yield start, fields
+T = TypeVar("T")
+_TITLE_YEAR = re.compile(r"^(?P<title>.*?)\s*\((?P<year>[0-9]{4})\)\s*$")
 
 
 class Record:
@@ -103,12 +45,29 @@ class Record:
     def error(self, name: str, message: str) -> ImportDataError:
         return ImportDataError(message, source=self.source, line=self.line, field=name)
 
-    def text(self, name: str, *, required: bool = False, max_length: int | None = None) -> str:
-        value = self.values.get(name, "").strip()
+    def text(
+        self,
+        name: str,
+        *,
+        required: bool = False,
+        max_length: int | None = None,
+        multiline: bool = False,
+    ) -> str:
+        raw = self.values.get(name, "")
+        try:
+            v.text_check(raw, multiline=multiline)  # before strip(), which eats some controls
+        except v.BadValue as bad:
+            raise self.error(name, str(bad)) from None
+        value = raw.strip()
         if required and not value:
             raise self.error(name, "a value is required")
         if max_length is not None and len(value) > max_length:
             raise self.error(name, f"{value[:20]!r}... is longer than {max_length} characters")
+        return value
+
+    def identifier(self, name: str) -> str:
+        value = self.text(name, required=True, max_length=ID_MAX)
+        self._parsed(name, v.identifier_check, value)
         return value
 
     def integer(
@@ -117,42 +76,20 @@ class Record:
         raw = self.text(name)
         if not raw or raw.lower() in blank:
             return None
-        try:
-            value = int(raw)
-        except ValueError:
-            raise self.error(name, f"{raw!r} is not an integer") from None
-        if not low <= value <= high:
-            raise self.error(name, f"{raw!r} is out of range {low}-{high}")
-        return value
+        return self._parsed(name, lambda text: v.integer_parse(text, low=low, high=high), raw)
 
     def number(self, name: str) -> float:
-        raw = self.text(name, required=True)
-        try:
-            return float(raw)
-        except ValueError:
-            raise self.error(name, f"{raw!r} is not a number") from None
+        return self._parsed(name, v.number_parse, self.text(name, required=True))
 
     def timestamp(self, name: str) -> datetime | None:
         raw = self.text(name)
-        if not raw:
-            return None
-        parsed = timestamp_parse(raw)
-        if parsed is None:
-            raise self.error(name, f"{raw!r} is neither Unix seconds nor an ISO 8601 date")
-        return parsed
+        return self._parsed(name, v.timestamp_parse, raw) if raw else None
 
-
-def timestamp_parse(raw: str) -> datetime | None:
-    """Unix seconds or ISO 8601 as an aware UTC datetime (naive ISO counts as UTC)."""
-    try:
-        return datetime.fromtimestamp(float(raw), tz=UTC)
-    except (ValueError, OverflowError, OSError):
-        pass
-    try:
-        parsed = datetime.fromisoformat(raw)
-    except ValueError:
-        return None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    def _parsed(self, name: str, parse: Callable[[str], T], raw: str) -> T:
+        try:
+            return parse(raw)
+        except v.BadValue as bad:
+            raise self.error(name, str(bad)) from None
 
 
 def headed_records(
@@ -169,25 +106,37 @@ def headed_records(
         raise ImportDataError(f"empty file, expected a header with {expected}", source=path.name)
     number, header = first
     columns = [column_name(value) for value in header]
+    twice = [name for name, count in Counter(columns).items() if name and count > 1]
+    if twice:
+        message = f"column {twice[0]!r} appears twice in the header"
+        raise ImportDataError(message, source=path.name, line=number, field=twice[0])
     missing = [name for name in required if name not in columns]
     if missing:
         label = "column" if len(missing) == 1 else "columns"
         names = ", ".join(repr(name) for name in missing)
         raise ImportDataError(f"missing {label} {names}", source=path.name, line=number)
-    yield from fixed_records(path, lines, columns=columns)
+    yield from fixed_records(path, lines, columns=columns, header_line=number)
 
 
 def fixed_records(
-    path: Path, lines: Iterator[tuple[int, list[str]]], *, columns: Sequence[str]
+    path: Path,
+    lines: Iterator[tuple[int, list[str]]],
+    *,
+    columns: Sequence[str],
+    header_line: int | None = None,
 ) -> Iterator[Record]:
-    """Records of a file whose columns are known by position."""
+    """Records of a file whose columns are known by position; a file without any is refused."""
     names, source, width = frozenset(columns), path.name, len(columns)
+    number = None
     for number, values in lines:
         if len(values) != width:
             raise ImportDataError(
                 f"expected {width} fields, found {len(values)}", source=source, line=number
             )
         yield Record(source, number, dict(zip(columns, values, strict=True)), names)
+    if number is None:
+        where = "below the header" if header_line else "in the file"
+        raise ImportDataError(f"no data rows {where}", source=source, line=header_line)
 
 
 @lru_cache(maxsize=64)

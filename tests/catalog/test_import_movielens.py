@@ -94,7 +94,7 @@ def test_recbole_year_quirks_of_ml_100k_are_read(tmp_path: Path) -> None:
         ("1", "", "", "unkonwn", "unkonwn", ["unknown"]),
         ("2", "", "", "Land Before Time III: The Time of the Great Giving (1995)", "V", []),
     ]
-    movielens_import(directory=recbole_write(tmp_path, items=items, ratings=[]))
+    movielens_import(directory=recbole_write(tmp_path, items=items, ratings=RATINGS[:1]))
 
     assert Item.objects.get(external_id="1").year is None
     land = Item.objects.get(external_id="2")
