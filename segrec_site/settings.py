@@ -5,6 +5,7 @@ the app runs on an SQLite file and an embedded file-system broker, so no server 
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -59,12 +60,15 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "axes",
     "catalog",
     "segments",
     "web",
 ]
 
 MIDDLEWARE = [
+    # First, so every error under /api/ (a 404 from the URL resolver too) leaves as JSON.
+    "web.middleware.ApiErrorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -72,6 +76,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "segrec_site.urls"
@@ -123,14 +129,52 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 
+# Login lockout (django-axes, for the login page and the admin's): after
+# SEGREC_LOGIN_FAILURE_LIMIT wrong passwords for one username from one IP address, that pair
+# is refused for SEGREC_LOGIN_COOLOFF_MINUTES, the right password too. Attempts are kept in
+# the database, so every web process sees them.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("SEGREC_LOGIN_FAILURE_LIMIT", 5))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("SEGREC_LOGIN_COOLOFF_MINUTES", 15)))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True  # every failed login, for the admin's audit page
+AXES_LOCKOUT_CALLABLE = "web.lockout.lockout_response"
+
+# The cache holds the API's throttle counters. Without SEGREC_CACHE_URL it is per process
+# (LocMemCache): each web process then counts on its own, so N processes allow N times the
+# rates below. Set SEGREC_CACHE_URL=redis://host:6379/1 to share one count.
+SEGREC_CACHE_URL = os.environ.get("SEGREC_CACHE_URL", "")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": SEGREC_CACHE_URL}
+        if SEGREC_CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "web.api.throttling.ThrottledTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "web.api.handlers.json_exception_handler",
+    # Anonymous requests and failed token attempts (per IP) are held to a low rate so tokens
+    # cannot be guessed; signed-in users get a generous one. "N/second|minute|hour|day".
+    "DEFAULT_THROTTLE_CLASSES": [
+        "web.api.throttling.AnonThrottle",
+        "web.api.throttling.UserThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": os.environ.get("SEGREC_API_ANON_RATE", "20/minute"),
+        "user": os.environ.get("SEGREC_API_USER_RATE", "600/minute"),
+        "token_failures": os.environ.get("SEGREC_API_TOKEN_FAILURE_RATE", "10/minute"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "segrec API",

@@ -28,7 +28,7 @@ from segments.selectors import active_run, run_by_pk, run_segments, runs_to_comp
 from segments.services.comparison import runs_compare
 from segments.services.exports import segments_csv_lines
 from segments.services.placement import PlacementUnavailable, member_place
-from segments.services.start import segmentation_run_create
+from segments.services.start import BrokerUnavailable, segmentation_run_create
 from web.forms import RunParamsForm
 from web.presenters import evaluation_tables, k_sweep_chart, migration_table, run_quality
 
@@ -51,6 +51,10 @@ def int_or_none(raw: str | None) -> int | None:
         return int(raw) if raw else None
     except ValueError:
         return None
+
+
+def run_change_url(run: SegmentationRun) -> str:
+    return reverse("admin:segments_segmentationrun_change", args=[run.pk])
 
 
 def segments_csv_response(run: SegmentationRun) -> StreamingHttpResponse:
@@ -256,9 +260,13 @@ class SegmentationRunAdmin(ReadOnlyAdmin):
                 run = segmentation_run_create(params=form.to_params(), created_by=request.user)
             except InvalidParams as exc:
                 form.add_params_error(exc)
+            except BrokerUnavailable as exc:
+                # Stored and queued all the same: the sweep sends it once the broker is back.
+                self.message_user(request, f"{str(exc).capitalize()}.", messages.WARNING)
+                return redirect(run_change_url(exc.run))
             else:
                 self.message_user(request, f"Run {run.pk} queued.")
-                return redirect(reverse("admin:segments_segmentationrun_change", args=[run.pk]))
+                return redirect(run_change_url(run))
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,

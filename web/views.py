@@ -1,13 +1,18 @@
-"""The signed-in HTML pages: the active run, a member, a segment."""
+"""The signed-in HTML pages: the active run, a member, a segment.
+
+Who sees which page is web.access's rule, the API's too: anonymous visitors go to the login
+page, signed-in accounts without the view permission get 403.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import EmptyPage
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_safe
 
 from segments.models import SegmentationRun
 from segments.selectors import (
@@ -20,6 +25,7 @@ from segments.selectors import (
     segment_by_pk,
     segment_members_page,
 )
+from web import access
 from web.presenters import display_number, percent, run_quality
 
 SOURCE_WORDS = {
@@ -61,9 +67,12 @@ def summary_rows(rows: list[dict[str, Any]]) -> list[dict[str, str]]:
 
 
 @login_required
+@permission_required(access.SEGMENTS + access.RUNS, raise_exception=True)
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     lookup = request.GET.get("member", "").strip()
-    if lookup and member_by_external_id(lookup) is not None:
+    may_read_members = request.user.has_perms(access.MEMBER_DATA)
+    if lookup and may_read_members and member_by_external_id(lookup) is not None:
         return redirect("segments:member", external_id=lookup)
     run = active_run()
     segments = list(run_segments(run)) if run else []
@@ -78,6 +87,8 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@permission_required(access.MEMBER_DATA, raise_exception=True)
+@require_safe
 def member_detail(request: HttpRequest, external_id: str) -> HttpResponse:
     member = member_by_external_id(external_id)
     if member is None:
@@ -95,6 +106,8 @@ def member_detail(request: HttpRequest, external_id: str) -> HttpResponse:
 
 
 @login_required
+@permission_required(access.SEGMENT_MEMBERS + access.RUNS, raise_exception=True)
+@require_safe
 def segment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     segment = segment_by_pk(pk)
     if segment is None:

@@ -9,6 +9,7 @@ from catalog.models import Member
 from segments.models import Membership, Segment, SegmentationRun
 from segments.services.comparison import runs_compare
 from tests.support.factories import World, make_members, make_run, make_user, make_world
+from tests.support.roles import make_reader
 
 pytestmark = pytest.mark.django_db
 
@@ -66,7 +67,7 @@ def test_migration_matrix_counts_members_in_both_runs() -> None:
 
 
 def test_api_compare_shape_and_errors(client: Client, world: World) -> None:
-    client.force_login(make_user())
+    client.force_login(make_reader())
     other = make_labelled_run(world.members, [0, 0, 0, 1, 1, 1], {0: "Old", 1: "Young"})
     response = client.get(f"/api/runs/{world.run.pk}/compare/{other.pk}")
     assert response.status_code == 200

@@ -13,6 +13,7 @@ from tests.support.factories import (
     make_user,
     make_world,
 )
+from tests.support.roles import make_reader
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +25,7 @@ def world() -> World:
 
 @pytest.fixture
 def user_client(client: Client) -> Client:
-    client.force_login(make_user())
+    client.force_login(make_reader())
     return client
 
 
@@ -60,7 +61,7 @@ def test_anonymous_gets_401_json(client: Client, method: str, url: str) -> None:
 
 
 def test_token_authenticates(client: Client, world: World) -> None:
-    token = Token.objects.create(user=make_user())
+    token = Token.objects.create(user=make_reader())
     response = client.get("/api/members/m0", HTTP_AUTHORIZATION=f"Token {token.key}")
     assert response.status_code == 200
     assert response.json()["member_id"] == "m0"
@@ -110,7 +111,8 @@ def test_unknown_member_is_404_naming_it(user_client: Client, world: World) -> N
 def test_recommendations_shape_and_k(
     user_client: Client, world: World, django_assert_max_num_queries
 ) -> None:
-    with django_assert_max_num_queries(7):
+    # 9: two of them read the account's permissions (user's and its groups').
+    with django_assert_max_num_queries(9):
         response = user_client.get("/api/members/m0/recommendations?k=3")
     body = response.json()
     assert response.status_code == 200
@@ -242,7 +244,7 @@ def test_run_body_must_be_an_object(staff_client: Client) -> None:
     assert response.json()["error"].startswith("body:")
 
 
-def test_run_detail_for_any_user(user_client: Client, world: World) -> None:
+def test_run_detail_for_a_reader(user_client: Client, world: World) -> None:
     body = user_client.get(f"/api/runs/{world.run.pk}").json()
     assert body["status"] == "succeeded"
     assert body["is_finished"] is True

@@ -4,7 +4,8 @@ import pytest
 from django.test import Client
 
 from segments.models import Membership, SegmentationRun
-from tests.support.factories import World, make_run, make_segments, make_user, make_world
+from tests.support.factories import World, make_run, make_segments, make_world
+from tests.support.roles import make_reader
 
 pytestmark = pytest.mark.django_db
 
@@ -16,7 +17,7 @@ def world() -> World:
 
 @pytest.fixture
 def user_client(client: Client) -> Client:
-    client.force_login(make_user())
+    client.force_login(make_reader())
     return client
 
 
@@ -69,7 +70,8 @@ def test_member_lookup_redirects_or_explains(user_client: Client, world: World) 
 def test_member_page_shows_profile_segment_ratings_and_reasons(
     user_client: Client, world: World, django_assert_max_num_queries
 ) -> None:
-    with django_assert_max_num_queries(9):
+    # 11: two of them read the account's permissions (user's and its groups').
+    with django_assert_max_num_queries(11):
         response = user_client.get("/members/m1/")
     page = response.content.decode()
     assert response.status_code == 200

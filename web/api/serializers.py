@@ -159,17 +159,60 @@ class RunSerializer(serializers.Serializer):
         return {**run.to_dict(), "is_finished": run.is_finished}
 
 
+# The ranges segments.params.RunParams.validate enforces (tests/web/test_api_schema.py checks
+# that the two agree); null or absent means the default.
+RUN_PARAM_RANGES = {
+    "k": (1, 1000),
+    "top_k": (1, 500),
+    "seed": (0, 2**31 - 1),
+    "min_ratings": (0, 10_000),
+    "k_min": (2, 1000),
+    "k_max": (2, 1000),
+}
+
+
+def run_int(name: str, help_text: str = "") -> serializers.IntegerField:
+    low, high = RUN_PARAM_RANGES[name]
+    return serializers.IntegerField(
+        required=False, allow_null=True, min_value=low, max_value=high, help_text=help_text
+    )
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {
+                "type": "integer",
+                "minimum": RUN_PARAM_RANGES["k"][0],
+                "maximum": RUN_PARAM_RANGES["k"][1],
+            },
+            {"type": "string", "enum": ["auto"]},
+        ],
+        "nullable": True,
+    }
+)
+class SegmentCountField(serializers.Field):
+    """k: a number of segments, or 'auto' (a sweep from k_min to k_max)."""
+
+
+class FeatureWeightsSerializer(serializers.Serializer):
+    """A weight >= 0 per feature block; blocks left out keep their default weight."""
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        return {
+            block: serializers.FloatField(required=False, min_value=0) for block in FEATURE_BLOCKS
+        }
+
+
 class RunParamsSerializer(serializers.Serializer):
     """Documents the POST body only: segments.params.RunParams does the validating."""
 
-    k = serializers.CharField(required=False, help_text="an integer, or 'auto'")
-    algorithm = serializers.ChoiceField(choices=ALGORITHMS, required=False)
-    recommender = serializers.ChoiceField(choices=RECOMMENDERS, required=False)
-    top_k = serializers.IntegerField(required=False)
-    seed = serializers.IntegerField(required=False)
-    min_ratings = serializers.IntegerField(required=False)
-    k_min = serializers.IntegerField(required=False)
-    k_max = serializers.IntegerField(required=False)
-    feature_weights = serializers.DictField(
-        child=serializers.FloatField(), required=False, help_text=", ".join(FEATURE_BLOCKS)
-    )
+    k = SegmentCountField(required=False, help_text="an integer, or 'auto'")
+    algorithm = serializers.ChoiceField(choices=ALGORITHMS, required=False, allow_null=True)
+    recommender = serializers.ChoiceField(choices=RECOMMENDERS, required=False, allow_null=True)
+    top_k = run_int("top_k", "list length stored per member")
+    seed = run_int("seed")
+    min_ratings = run_int("min_ratings", "fewer ratings: classified, not clustered")
+    k_min = run_int("k_min", "smallest k of 'auto'")
+    k_max = run_int("k_max", "largest k of 'auto'; at least k_min")
+    feature_weights = FeatureWeightsSerializer(required=False, allow_null=True)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.paginator import EmptyPage
 from django.db import IntegrityError
 from django.http import QueryDict
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from drf_spectacular.views import SCHEMA_KWARGS, SpectacularAPIView
 from rest_framework import status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.parsers import JSONParser
@@ -35,9 +38,24 @@ from segments.services.placement import (
     member_create_and_place,
     member_place,
 )
-from segments.services.start import segmentation_run_create
+from segments.services.start import BrokerUnavailable, segmentation_run_create
 from web.api.errors import BadRequest, Conflict
-from web.api.permissions import IsStaffForMemberWrites, IsStaffForWrites
+from web.api.permissions import (
+    AddsMembers,
+    PlacesMembers,
+    ReadsMembers,
+    ReadsRuns,
+    ReadsSegmentMembers,
+    ReadsSegments,
+    StartsRuns,
+)
+from web.api.schema import (
+    MEMBER_ID_PATH,
+    RUN_QUEUED_RESPONSE,
+    error_responses,
+    int_path,
+    int_query,
+)
 from web.api.serializers import (
     MemberCreatedSerializer,
     MemberCreateSerializer,
@@ -51,6 +69,7 @@ from web.api.serializers import (
 )
 
 MAX_K = 500
+MAX_PAGE = 10**9
 
 
 def int_param(query: QueryDict, name: str, *, default: int, low: int, high: int) -> int:
@@ -104,11 +123,14 @@ def member_body(member: Member, membership: Membership | None) -> dict[str, Any]
 class MemberCreateView(APIView):
     """A member who arrives between runs gets a segment and a list at once."""
 
-    permission_classes = [IsAuthenticated, IsStaffForMemberWrites]
+    permission_classes = [AddsMembers]
     parser_classes = [JSONParser]
     NOT_PLACED = "Not placed: no active run with a placer; the next run will segment this member."
 
-    @extend_schema(request=MemberCreateSerializer, responses={201: MemberCreatedSerializer})
+    @extend_schema(
+        request=MemberCreateSerializer,
+        responses={201: MemberCreatedSerializer, **error_responses()},
+    )
     def post(self, request: Request) -> Response:
         serializer = MemberCreateSerializer(data=request.data)
         try:
@@ -128,9 +150,13 @@ class MemberCreateView(APIView):
 class MemberPlaceView(APIView):
     """(Re)place an existing member in the active run, e.g. after their first ratings."""
 
-    permission_classes = [IsAuthenticated, IsStaffForMemberWrites]
+    permission_classes = [PlacesMembers]
 
-    @extend_schema(request=None, responses=MemberDetailSerializer)
+    @extend_schema(
+        request=None,
+        parameters=[MEMBER_ID_PATH],
+        responses={200: MemberDetailSerializer, **error_responses(404, 409)},
+    )
     def post(self, request: Request, member_id: str) -> Response:
         member = member_or_404(member_id)
         try:
@@ -141,7 +167,12 @@ class MemberPlaceView(APIView):
 
 
 class MemberDetailView(APIView):
-    @extend_schema(responses=MemberDetailSerializer)
+    permission_classes = [ReadsMembers]
+
+    @extend_schema(
+        parameters=[MEMBER_ID_PATH],
+        responses={200: MemberDetailSerializer, **error_responses(404)},
+    )
     def get(self, request: Request, member_id: str) -> Response:
         member = member_or_404(member_id)
         overview = member_overview(member=member, run=active_run())
@@ -149,9 +180,14 @@ class MemberDetailView(APIView):
 
 
 class MemberRecommendationsView(APIView):
+    permission_classes = [ReadsMembers]
+
     @extend_schema(
-        parameters=[OpenApiParameter("k", int, description=f"list length, 1 to {MAX_K}")],
-        responses=MemberRecommendationsSerializer,
+        parameters=[
+            MEMBER_ID_PATH,
+            int_query("k", low=1, high=MAX_K, description="list length (default 10)"),
+        ],
+        responses={200: MemberRecommendationsSerializer, **error_responses(404)},
     )
     def get(self, request: Request, member_id: str) -> Response:
         k = int_param(request.query_params, "k", default=10, low=1, high=MAX_K)
@@ -167,18 +203,28 @@ class MemberRecommendationsView(APIView):
 
 
 class SegmentListView(APIView):
-    @extend_schema(operation_id="segments_list", responses=SegmentListSerializer)
+    permission_classes = [ReadsSegments]
+
+    @extend_schema(
+        operation_id="segments_list",
+        responses={200: SegmentListSerializer, **error_responses(404)},
+    )
     def get(self, request: Request) -> Response:
         return Response(SegmentListSerializer(active_run_or_404()).data)
 
 
 class SegmentDetailView(APIView):
+    permission_classes = [ReadsSegmentMembers]
+
     @extend_schema(
-        parameters=[OpenApiParameter("page", int, description="page of 50 members, from 1")],
-        responses=SegmentDetailSerializer,
+        parameters=[
+            int_path("segment_id"),
+            int_query("page", low=1, high=MAX_PAGE, description="page of 50 members (default 1)"),
+        ],
+        responses={200: SegmentDetailSerializer, **error_responses(404)},
     )
     def get(self, request: Request, segment_id: int) -> Response:
-        page_number = int_param(request.query_params, "page", default=1, low=1, high=10**9)
+        page_number = int_param(request.query_params, "page", default=1, low=1, high=MAX_PAGE)
         segment = segment_by_pk(segment_id)
         if segment is None:
             raise NotFound(f"Unknown segment {segment_id}.")
@@ -190,11 +236,29 @@ class SegmentDetailView(APIView):
         return Response(serializer.data)
 
 
+def run_queued_response(exc: BrokerUnavailable) -> Response:
+    """503: the run is stored and queued, and starts once the broker is back (the sweep)."""
+    run = exc.run
+    body = {
+        "error": f"Run {run.pk} is queued and will start when the job broker is reachable "
+        "again; nothing needs to be sent twice.",
+        "status": status.HTTP_503_SERVICE_UNAVAILABLE,
+        "run": RunSerializer(run).data,
+    }
+    retry_after = int(getattr(settings, "SEGREC_RUN_SWEEP_SECONDS", 30))
+    return Response(
+        body, status=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": str(retry_after)}
+    )
+
+
 class RunCreateView(APIView):
-    permission_classes = [IsAuthenticated, IsStaffForWrites]
+    permission_classes = [StartsRuns]
     parser_classes = [JSONParser]
 
-    @extend_schema(request=RunParamsSerializer, responses={201: RunSerializer})
+    @extend_schema(
+        request=RunParamsSerializer,
+        responses={201: RunSerializer, **error_responses(), 503: RUN_QUEUED_RESPONSE},
+    )
     def post(self, request: Request) -> Response:
         if not isinstance(request.data, dict):
             raise BadRequest("body: expected a JSON object of run parameters")
@@ -202,16 +266,46 @@ class RunCreateView(APIView):
             run = segmentation_run_create(params=request.data, created_by=request.user)
         except InvalidParams as exc:
             raise BadRequest(str(exc)) from None
+        except BrokerUnavailable as exc:
+            return run_queued_response(exc)
         return Response(RunSerializer(run).data, status=status.HTTP_201_CREATED)
 
 
 class RunDetailView(APIView):
-    @extend_schema(responses=RunSerializer)
+    permission_classes = [ReadsRuns]
+
+    @extend_schema(
+        parameters=[int_path("run_id")],
+        responses={200: RunSerializer, **error_responses(404)},
+    )
     def get(self, request: Request, run_id: int) -> Response:
         return Response(RunSerializer(run_or_404(run_id)).data)
 
 
 class RunCompareView(APIView):
-    @extend_schema(responses=RunComparisonSerializer)
+    permission_classes = [ReadsRuns]
+
+    @extend_schema(
+        parameters=[int_path("run_id"), int_path("other_id")],
+        responses={200: RunComparisonSerializer, **error_responses(404)},
+    )
     def get(self, request: Request, run_id: int, other_id: int) -> Response:
         return Response(runs_compare(run_a=run_or_404(run_id), run_b=run_or_404(other_id)))
+
+
+class SchemaView(SpectacularAPIView):
+    """This OpenAPI schema: for any signed-in account, since it holds no member data."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        **{
+            **SCHEMA_KWARGS,
+            "responses": {
+                200: OpenApiTypes.OBJECT,
+                **error_responses(404, notes={404: "An unknown `format`."}),
+            },
+        }
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
