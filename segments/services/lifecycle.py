@@ -17,6 +17,7 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from segments.models import RecommendationList, RunStatus, Segment, SegmentationRun
+from segments.signals import active_run_changed
 
 logger = logging.getLogger("segrec.runs")
 ACTIVATION_LOCK = 4_207_113
@@ -257,7 +258,13 @@ def segmentation_run_activate(
         )
         if updated != 1:
             raise RunLost(f"run {run.pk} is no longer held by attempt {attempt}")
+        if newer is None:
+            _announce_active_change()
     return newer is None
+
+
+def _announce_active_change() -> None:
+    transaction.on_commit(lambda: active_run_changed.send(sender=SegmentationRun))
 
 
 def _activation_lock() -> None:

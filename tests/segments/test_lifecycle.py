@@ -21,6 +21,7 @@ from segments.services.lifecycle import (
     segmentation_run_fail,
 )
 from segments.services.sweep import segmentation_runs_sweep
+from segments.signals import active_run_changed
 from tests.support.factories import (
     make_items,
     make_lists,
@@ -214,3 +215,19 @@ def test_a_run_inside_a_callers_transaction_keeps_its_lease(settings) -> None:
     with RunLease(run.pk, attempt) as lease:
         threading.Event().wait(0.5)
         lease.check()
+
+
+def test_activation_announces_the_change_once_committed(django_capture_on_commit_callbacks) -> None:
+    heard: list[object] = []
+    receiver = lambda sender, **kwargs: heard.append(sender)  # noqa: E731
+    active_run_changed.connect(receiver)
+    try:
+        older = make_run(active=False, status=RunStatus.QUEUED)
+        newer = make_run(active=False, status=RunStatus.QUEUED)
+        with django_capture_on_commit_callbacks(execute=True):
+            finish(newer)
+        with django_capture_on_commit_callbacks(execute=True):
+            finish(older)  # not activated: nothing changed
+    finally:
+        active_run_changed.disconnect(receiver)
+    assert heard == [SegmentationRun]
