@@ -16,6 +16,7 @@ class RunStatus(models.TextChoices):
     RUNNING = "running"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+    CANCELLED = "cancelled"
 
 
 class SegmentationRun(models.Model):
@@ -45,6 +46,8 @@ class SegmentationRun(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
+    # When the run last became the served one: Roll back returns to the latest before it.
+    activated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-id"]
@@ -59,7 +62,7 @@ class SegmentationRun(models.Model):
 
     @property
     def is_finished(self) -> bool:
-        return self.status in {RunStatus.SUCCEEDED, RunStatus.FAILED}
+        return self.status in {RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED}
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -11,8 +11,28 @@ from ml.segmentation.features import DEFAULT_FEATURE_WEIGHTS, FEATURE_BLOCKS
 from ml.segmentation.recipe import SegmentationRecipe
 
 # Names and defaults live with the code that uses them; these are re-exported for the forms.
-__all__ = ["ALGORITHMS", "FEATURE_BLOCKS", "RECOMMENDERS", "InvalidParams", "RunParams"]
+__all__ = [
+    "ALGORITHMS",
+    "FEATURE_BLOCKS",
+    "PARAM_RANGES",
+    "RECOMMENDERS",
+    "SERVE_CHOICES",
+    "InvalidParams",
+    "RunParams",
+]
 _RECIPE = SegmentationRecipe()
+# Inclusive bounds of the integer parameters (k also takes "auto"); the API schema reads them.
+PARAM_RANGES = {
+    "k": (2, 1000),
+    "top_k": (1, 500),
+    "seed": (0, 2**31 - 1),
+    "min_ratings": (0, 10_000),
+    "k_min": (2, 1000),
+    "k_max": (2, 1000),
+}
+# When a succeeded run is served: "auto" if it is not worse than the active run on its own
+# validation metrics (segments.services.serving), "always", or "review" (waits for Promote).
+SERVE_CHOICES = ("auto", "always", "review")
 
 
 class InvalidParams(ValueError):
@@ -32,6 +52,7 @@ class RunParams:
     feature_weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_FEATURE_WEIGHTS))
     k_min: int = _RECIPE.k_range[0]
     k_max: int = _RECIPE.k_range[1]
+    serve: str = "auto"
 
     def recipe(self, *, k: int | str | None = None) -> SegmentationRecipe:
         """The segmentation these parameters ask for (``k`` overrides theirs)."""
@@ -62,10 +83,14 @@ class RunParams:
         return asdict(self)
 
     def validate(self) -> None:
+        low, high = PARAM_RANGES["k"]
         if self.k != "auto" and not (
-            isinstance(self.k, int) and not isinstance(self.k, bool) and 1 <= self.k <= 1000
+            isinstance(self.k, int) and not isinstance(self.k, bool) and low <= self.k <= high
         ):
-            raise InvalidParams(f"k: expected 'auto' or an integer from 1 to 1000, got {self.k!r}")
+            raise InvalidParams(
+                f"k: expected 'auto' or an integer from {low} to {high} (one segment is no "
+                f"segmentation), got {self.k!r}"
+            )
         if self.algorithm not in ALGORITHMS:
             raise InvalidParams(
                 f"algorithm: expected one of {', '.join(ALGORITHMS)}, got {self.algorithm!r}"
@@ -74,11 +99,17 @@ class RunParams:
             raise InvalidParams(
                 f"recommender: expected one of {', '.join(RECOMMENDERS)}, got {self.recommender!r}"
             )
-        _check_int("top_k", self.top_k, 1, 500)
-        _check_int("seed", self.seed, 0, 2**31 - 1)
-        _check_int("min_ratings", self.min_ratings, 0, 10_000)
-        _check_int("k_min", self.k_min, 2, 1000)
-        _check_int("k_max", self.k_max, self.k_min, 1000)
+        if self.serve not in SERVE_CHOICES:
+            raise InvalidParams(
+                f"serve: expected one of {', '.join(SERVE_CHOICES)}, got {self.serve!r}"
+            )
+        for name in ("top_k", "seed", "min_ratings", "k_min", "k_max"):
+            _check_int(name, getattr(self, name), *PARAM_RANGES[name])
+        if self.k_max < self.k_min:
+            raise InvalidParams(f"k_max: must be at least k_min ({self.k_min}), got {self.k_max}")
+        self._validate_weights()
+
+    def _validate_weights(self) -> None:
         if not isinstance(self.feature_weights, dict):
             raise InvalidParams(
                 f"feature_weights: expected an object of block -> weight, got {self.feature_weights!r}"
@@ -90,6 +121,11 @@ class RunParams:
                 raise InvalidParams(
                     f"feature_weights.{name}: expected a number >= 0, got {weight!r}"
                 )
+        if not any(weight > 0 for weight in self.feature_weights.values()):
+            raise InvalidParams(
+                "feature_weights: every block has weight 0, so there is nothing to cluster "
+                "on; give at least one block a weight above 0"
+            )
 
 
 def _check_int(name: str, value: Any, low: int, high: int) -> None:

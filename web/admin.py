@@ -28,9 +28,11 @@ from segments.selectors import active_run, run_by_pk, run_segments, runs_to_comp
 from segments.services.comparison import runs_compare
 from segments.services.exports import segments_csv_lines
 from segments.services.placement import PlacementUnavailable, member_place
+from segments.services.progress import run_progress
 from segments.services.start import BrokerUnavailable, segmentation_run_create
 from web.forms import RunParamsForm
 from web.presenters import evaluation_tables, k_sweep_chart, migration_table, run_quality
+from web.run_controls import RunControls
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -139,22 +141,18 @@ class RatingAdmin(admin.ModelAdmin):
 
 
 @admin.register(SegmentationRun)
-class SegmentationRunAdmin(ReadOnlyAdmin):
+class SegmentationRunAdmin(RunControls, ReadOnlyAdmin):
     list_display = (
         "id",
-        "status",
-        "stage",
-        "progress_percent",
+        "progress_summary",
         "created_at",
         "duration",
         "n_segments",
         "is_active",
     )
     list_filter = ("status", "is_active")
+    # Status, stage and percent are in the live progress panel above the fields (one source).
     fields = (
-        "status",
-        "stage",
-        "progress_percent",
         "is_active",
         "created_by",
         "created_at",
@@ -187,6 +185,7 @@ class SegmentationRunAdmin(ReadOnlyAdmin):
                 wrap(self.compare_view),
                 name="segments_segmentationrun_compare",
             ),
+            *self.control_urls(),
             *super().get_urls(),
         ]
 
@@ -199,8 +198,24 @@ class SegmentationRunAdmin(ReadOnlyAdmin):
     ) -> HttpResponse:
         run = self.get_object(request, unquote(object_id))
         if run is not None:
-            extra_context = {**(extra_context or {}), **self.report_context(run)}
+            extra_context = {
+                **(extra_context or {}),
+                **self.report_context(run),
+                **self.control_context(request, run),
+            }
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        extra_context = {**(extra_context or {}), "live_runs": self.live_runs()}
+        return super().changelist_view(request, extra_context)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # The served run goes only after another is served (Promote or Roll back).
+        if obj is not None and obj.is_active:
+            return False
+        return super().has_delete_permission(request, obj)
 
     def report_context(self, run: SegmentationRun) -> dict[str, Any]:
         return {
@@ -275,9 +290,9 @@ class SegmentationRunAdmin(ReadOnlyAdmin):
         }
         return TemplateResponse(request, "admin/segments/segmentationrun/run_form.html", context)
 
-    @admin.display(description="progress")
-    def progress_percent(self, run: SegmentationRun) -> str:
-        return f"{run.progress * 100:.0f}%"
+    @admin.display(description="progress", ordering="status")
+    def progress_summary(self, run: SegmentationRun) -> str:
+        return run_progress(run).summary
 
     @admin.display(description="duration")
     def duration(self, run: SegmentationRun) -> str:

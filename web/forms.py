@@ -6,7 +6,13 @@ from typing import Any
 
 from django import forms
 
-from segments.params import ALGORITHMS, FEATURE_BLOCKS, RECOMMENDERS, InvalidParams, RunParams
+from segments.params import (
+    ALGORITHMS,
+    FEATURE_BLOCKS,
+    RECOMMENDERS,
+    InvalidParams,
+    RunParams,
+)
 
 _DEFAULTS = RunParams()
 WEIGHT_PREFIX = "weight_"
@@ -30,6 +36,16 @@ class RunParamsForm(forms.Form):
     )
     k_min = forms.IntegerField(initial=_DEFAULTS.k_min, help_text="Smallest k tried by 'auto'.")
     k_max = forms.IntegerField(initial=_DEFAULTS.k_max, help_text="Largest k tried by 'auto'.")
+    serve = forms.ChoiceField(
+        choices=[
+            ("auto", "auto: if not worse than the served run on validation, else wait for review"),
+            ("always", "always: serve it as soon as it succeeds"),
+            ("review", "review: wait for Promote"),
+        ],
+        initial=_DEFAULTS.serve,
+        required=False,
+        help_text="What happens when the run succeeds.",
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -48,6 +64,9 @@ class RunParamsForm(forms.Form):
         except ValueError:
             raise forms.ValidationError("k: enter a whole number or 'auto'.") from None
 
+    def clean_serve(self) -> str:
+        return str(self.cleaned_data.get("serve") or _DEFAULTS.serve)
+
     def to_params(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)
         weights = {block: data.pop(WEIGHT_PREFIX + block) for block in FEATURE_BLOCKS}
@@ -56,6 +75,10 @@ class RunParamsForm(forms.Form):
     def add_params_error(self, exc: InvalidParams) -> None:
         """Attach the service's message to the field it names ("top_k: ..." -> top_k)."""
         name = str(exc).split(":", 1)[0].strip()
+        if name == "feature_weights":  # about the weights together: shown on each
+            for block in FEATURE_BLOCKS:
+                self.add_error(WEIGHT_PREFIX + block, str(exc))
+            return
         if name.startswith("feature_weights."):
             name = WEIGHT_PREFIX + name.removeprefix("feature_weights.")
         self.add_error(name if name in self.fields else None, str(exc))

@@ -16,7 +16,7 @@ from django.db import transaction
 from ml.segmentation.recipe import SegmentationResult
 from ml.text.encoder import resolve_device
 from ml.text.texts import display_title
-from segments.models import Membership, Segment, SegmentationRun
+from segments.models import Membership, RunStatus, Segment, SegmentationRun
 from segments.params import RunParams
 from segments.services.dataset import Dataset, dataset_load_embedded
 from segments.services.lifecycle import (
@@ -67,13 +67,21 @@ def segmentation_run_execute(
             reporter.finish()
             segmentation_run_activate(run=run, metrics=metrics, attempt=attempt)
         except RunLost:
-            # The sweep took the run back (this worker stalled past its lease); whoever
-            # holds it now owns its rows and its outcome.
-            logger.warning("run %s: attempt %s lost the run; stopping", run_id, attempt)
+            _stop_lost(run_id, attempt)
         except BaseException as exc:  # record any failure, even Ctrl-C or a soft time limit
             _record_failure(run, attempt, exc)
             if not isinstance(exc, Exception):
                 raise
+
+
+def _stop_lost(run_id: int, attempt: int) -> None:
+    """This attempt no longer holds the run: it was cancelled (nobody writes its rows any
+    more, so this worker removes what it wrote) or the sweep took it back (whoever holds it
+    now owns its rows and its outcome)."""
+    status = SegmentationRun.objects.values_list("status", flat=True).get(pk=run_id)
+    logger.warning("run %s: attempt %s stops, the run is %s", run_id, attempt, status)
+    if status == RunStatus.CANCELLED:
+        segmentation_run_discard_results(run_id=run_id)
 
 
 def _record_failure(run: SegmentationRun, attempt: int, exc: BaseException) -> None:

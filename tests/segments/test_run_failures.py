@@ -20,6 +20,7 @@ from django.core.management import call_command
 
 from catalog.models import Member
 from segments.models import Membership, RecommendationList, RunStatus, Segment, SegmentationRun
+from segments.services.lifecycle import segmentation_run_cancel
 from tests.support.processes import (
     ROOT,
     Redis,
@@ -212,5 +213,33 @@ def test_postgres_dropping_the_workers_connections_mid_run_fails_the_run_on_reco
     assert "terminat" in run.error.lower() or "connection" in run.error.lower(), run.error
     assert_no_rows(run)
     # The worker reconnects: the next run succeeds.
+    retry = wait_finished(queue_run(env), worker)
+    assert retry.status == RunStatus.SUCCEEDED, retry.error
+
+
+def test_a_run_cancelled_mid_run_stops_and_leaves_no_rows(
+    imported: None, redis: Redis, start_worker: Callable[..., Worker]
+) -> None:
+    env = app_env(redis.url)
+    worker = start_worker(env)
+    run_id = queue_run(env)
+    wait_for(lambda: reached(run_id, "cluster", 1), timeout=120, what="stage cluster")
+
+    segmentation_run_cancel(run_id=run_id)
+    cancelled_at = time.monotonic()
+
+    # The worker notices at its next progress report and removes what it wrote.
+    def stopped_and_cleaned() -> bool:
+        return "stops, the run is cancelled" in worker.output() and not (
+            Segment.objects.filter(run_id=run_id).exists()
+            or RecommendationList.objects.filter(run_id=run_id).exists()
+        )
+
+    wait_for(stopped_and_cleaned, timeout=60, what="the worker to stop and clean up")
+    print(f"cancelled mid-run: worker stopped {time.monotonic() - cancelled_at:.1f} s later")
+
+    run = SegmentationRun.objects.get(pk=run_id)
+    assert run.status == RunStatus.CANCELLED and not run.is_active
+    assert_no_rows(run)
     retry = wait_finished(queue_run(env), worker)
     assert retry.status == RunStatus.SUCCEEDED, retry.error

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from segments.models import RunStatus, SegmentationRun
-from segments.params import ALGORITHMS, FEATURE_BLOCKS, RECOMMENDERS, InvalidParams
+from segments.params import ALGORITHMS, FEATURE_BLOCKS, RECOMMENDERS, SERVE_CHOICES, InvalidParams
 from segments.services.lifecycle import runs_execute_in_process
 from segments.services.pipeline import segmentation_run_execute
 from segments.services.start import BrokerUnavailable, segmentation_run_create
@@ -33,6 +33,13 @@ class Command(BaseCommand):
             "--weights",
             default=None,
             help=f"feature block weights, e.g. history=1,profile=0.5 (blocks: {', '.join(FEATURE_BLOCKS)})",
+        )
+        parser.add_argument(
+            "--serve",
+            default=None,
+            choices=SERVE_CHOICES,
+            help="auto (default): served if not worse than the served run on validation; "
+            "always; review: wait for Promote",
         )
         parser.add_argument("--no-wait", action="store_true", help="enqueue and return at once")
 
@@ -93,11 +100,23 @@ class Command(BaseCommand):
             "stage timings (s): " + ", ".join(f"{k} {v:.1f}" for k, v in run.timings.items())
         )
         if run.status != RunStatus.SUCCEEDED:
-            raise CommandError(f"run {run.pk} failed: {run.error}")
-        metrics = {k: v for k, v in run.metrics.items() if k not in {"recipe", "k_sweep"}}
-        for key, value in metrics.items():
-            self.stdout.write(f"  {key}: {value}")
-        self.stdout.write(self.style.SUCCESS(f"run {run.pk} succeeded and is now active"))
+            raise CommandError(f"run {run.pk} {run.status}: {run.error}")
+        hidden = {"recipe", "k_sweep", "serving"}
+        for key, value in run.metrics.items():
+            if key not in hidden:
+                self.stdout.write(f"  {key}: {value}")
+        reason = run.metrics.get("serving", {}).get("reason", "")
+        if run.is_active:
+            self.stdout.write(
+                self.style.SUCCESS(f"run {run.pk} succeeded and is served ({reason})")
+            )
+        else:
+            self.stdout.write(
+                self.style.WARNING(
+                    f"run {run.pk} succeeded but is not served: {reason}. Promote it in the "
+                    "admin, or run again with --serve always"
+                )
+            )
 
 
 def _params(options: dict[str, Any]) -> dict[str, Any]:
@@ -106,7 +125,7 @@ def _params(options: dict[str, Any]) -> dict[str, Any]:
         "k": k if k == "auto" else _int(k, "--k"),
         "algorithm": options["algorithm"],
     }
-    for name in ("recommender", "top_k", "seed", "min_ratings"):
+    for name in ("recommender", "top_k", "seed", "min_ratings", "serve"):
         if options[name] is not None:
             params[name] = options[name]
     if options["weights"]:
