@@ -104,3 +104,15 @@ def test_starting_django_loads_no_numeric_library() -> None:
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_template_comments_fit_on_one_line() -> None:
+    """Django's {# #} comments cannot span lines: a multi-line one is printed on the page."""
+    root = Path(__file__).resolve().parents[1] / "templates"
+    broken = [
+        str(path.relative_to(root))
+        for path in root.rglob("*.html")
+        for line in path.read_text().splitlines()
+        if "{#" in line and "#}" not in line
+    ]
+    assert not broken, f"use {{% comment %}} for these: {broken}"

@@ -31,7 +31,7 @@ from segments.services.placement import PlacementUnavailable, member_place
 from segments.services.progress import run_progress
 from segments.services.start import BrokerUnavailable, segmentation_run_create
 from web.forms import RunParamsForm
-from web.presenters import evaluation_tables, k_sweep_chart, migration_table, run_quality
+from web.presenters import migration_chart, migration_table, run_report_context
 from web.run_controls import RunControls
 
 if TYPE_CHECKING:
@@ -218,13 +218,8 @@ class SegmentationRunAdmin(RunControls, ReadOnlyAdmin):
         return super().has_delete_permission(request, obj)
 
     def report_context(self, run: SegmentationRun) -> dict[str, Any]:
-        return {
-            "run_segments": run_segments(run),
-            "quality": run_quality(run.metrics),
-            "k_sweep": k_sweep_chart(run.metrics),
-            "evaluations": evaluation_tables(run.metrics),
-            "compare_choices": runs_to_compare(run),
-        }
+        segments = run_segments(run)
+        return {**run_report_context(run, segments), "compare_choices": runs_to_compare(run)}
 
     def viewable_run(self, request: HttpRequest, object_id: str) -> SegmentationRun:
         run = self.get_object(request, unquote(object_id))
@@ -261,6 +256,7 @@ class SegmentationRunAdmin(RunControls, ReadOnlyAdmin):
             "missing": other_id if other_id is not None and other is None else None,
             "comparison": comparison,
             "migration": migration_table(comparison) if comparison else [],
+            "migration_chart": migration_chart(comparison) if comparison else None,
             "compare_choices": runs_to_compare(run),
         }
         return TemplateResponse(request, "admin/segments/segmentationrun/compare.html", context)
@@ -311,7 +307,8 @@ class SegmentationRunAdmin(RunControls, ReadOnlyAdmin):
 
     @admin.display(description="metrics")
     def metrics_pretty(self, run: SegmentationRun) -> str:
-        return pretty_json(run.metrics)
+        # The map's points (thousands of them) are drawn above, not listed.
+        return pretty_json({k: v for k, v in run.metrics.items() if k != "projection"})
 
     @admin.display(description="timings (seconds per stage)")
     def timings_table(self, run: SegmentationRun) -> str:

@@ -10,11 +10,12 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import EmptyPage
+from django.db.models import Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_safe
 
-from segments.models import SegmentationRun
+from segments.models import RunStatus, Segment, SegmentationRun
 from segments.selectors import (
     active_run,
     member_by_external_id,
@@ -25,26 +26,36 @@ from segments.selectors import (
     segment_by_pk,
     segment_members_page,
 )
+from segments.services.comparison import runs_compare
 from web import access
-from web.presenters import display_number, percent, run_quality
+from web.presenters import (
+    CONFIDENCE_HELP,
+    THRESHOLDS,
+    confidence_words,
+    display_number,
+    lift_chart,
+    migration_chart,
+    percent,
+    quality_warnings,
+    run_changes,
+    run_quality,
+    run_report_context,
+)
 
+# The home page compares with the previous run on every load: above this many memberships
+# (both runs together) it shows the figures only and leaves the matrix to the admin's Compare.
+COMPARE_ON_PAGE = 200_000
+TRAIT_KINDS = ("genres", "demographics", "items")
+BASIS_WORDS = {
+    "clustered": "formed the segments",
+    "over-represented": "only over-represented (not a clustering feature)",
+}
 SOURCE_WORDS = {
     "clustered": "clustered with members of similar taste",
     "classified": "too few ratings to cluster: assigned by a classifier",
     "noise": "an outlier: attached to the nearest segment",
     "placed": "joined after the run: placed from demographics and first ratings",
 }
-
-
-def key_metrics(run: SegmentationRun | None) -> list[tuple[str, str]]:
-    """Scalar metrics, with one level of nesting flattened ("evaluation.ndcg@10")."""
-    flat: list[tuple[str, Any]] = []
-    for name, value in (run.metrics if run else {}).items():
-        if isinstance(value, dict):
-            flat += [(f"{name}.{k}", v) for k, v in value.items() if not isinstance(v, dict | list)]
-        elif not isinstance(value, list):
-            flat.append((name, value))
-    return [(name, display_number(value)) for name, value in flat]
 
 
 def summary_row_name(row: dict[str, Any]) -> str:
@@ -54,16 +65,45 @@ def summary_row_name(row: dict[str, Any]) -> str:
 
 
 def summary_rows(rows: list[dict[str, Any]]) -> list[dict[str, str]]:
-    """Summary rows (genres, demographics, items) as text: a name, the lift, percentages."""
+    """Summary rows (genres, demographics, items) as text: a name, the lift, percentages,
+    the support and the share's interval (where the run stored them)."""
     return [
         {
             "name": summary_row_name(row),
             "lift": display_number(row.get("lift", "-")),
             "share": percent(row.get("share")),
             "population_share": percent(row.get("population_share")),
+            "support": f"{row['support']:,} of {row['n']:,}" if "n" in row else "-",
+            "interval": (
+                f"{percent(row['ci_low'])}–{percent(row['ci_high'])}" if "ci_low" in row else "-"
+            ),
+            "basis": BASIS_WORDS.get(row.get("basis", ""), ""),
         }
         for row in rows
     ]
+
+
+def previous_run(run: SegmentationRun) -> SegmentationRun | None:
+    """The latest succeeded run before ``run``: what "what changed" compares with."""
+    earlier = SegmentationRun.objects.filter(status=RunStatus.SUCCEEDED, pk__lt=run.pk)
+    return earlier.defer("placer").order_by("-pk").first()
+
+
+def _members_in(run: SegmentationRun) -> int:
+    return int(Segment.objects.filter(run=run).aggregate(n=Sum("size"))["n"] or 0)
+
+
+def run_changes_context(run: SegmentationRun) -> dict[str, Any]:
+    previous = previous_run(run)
+    comparison = None
+    if previous is not None and _members_in(run) + _members_in(previous) <= COMPARE_ON_PAGE:
+        comparison = runs_compare(run_a=previous, run_b=run)
+    return {
+        "previous": previous,
+        "changes": run_changes(run, previous),
+        "comparison": comparison,
+        "migration_chart": migration_chart(comparison) if comparison else None,
+    }
 
 
 @login_required
@@ -79,9 +119,9 @@ def home(request: HttpRequest) -> HttpResponse:
     context = {
         "run": run,
         "segments": [(segment, percent(segment.summary.get("share"))) for segment in segments],
-        "metrics": key_metrics(run),
-        "quality": run_quality(run.metrics) if run else [],
         "lookup": lookup,
+        **(run_report_context(run, segments) if run else {}),
+        **(run_changes_context(run) if run else {}),
     }
     return render(request, "segments/home.html", context)
 
@@ -99,6 +139,8 @@ def member_detail(request: HttpRequest, external_id: str) -> HttpResponse:
         "overview": overview,
         "member": member,
         "source_words": SOURCE_WORDS.get(getattr(overview.membership, "source", ""), ""),
+        "confidence_words": confidence_words(getattr(overview.membership, "confidence", None)),
+        "confidence_help": CONFIDENCE_HELP,
         "ratings": member_recent_ratings(member=member),
         "recommendations": member_recommendations(run=run, member=member) if run else [],
     }
@@ -121,10 +163,16 @@ def segment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "segment": segment,
         "description": summary.get("description", ""),
         "share": percent(summary.get("share")),
-        "tables": {
-            key: summary_rows(summary.get(key) or []) for key in ("genres", "demographics", "items")
+        "tables": {key: summary_rows(summary.get(key) or []) for key in TRAIT_KINDS},
+        "lift_charts": {
+            key: lift_chart(summary.get(key) or [], summary_row_name) for key in TRAIT_KINDS
         },
+        "rules": summary.get("rules"),
+        "clustered_blocks": summary.get("clustered_blocks"),
         "page": page,
         "quality": run_quality(segment.run.metrics),
+        "quality_warnings": quality_warnings(segment.run.metrics),
+        "thresholds": THRESHOLDS,
+        "confidence_help": CONFIDENCE_HELP,
     }
     return render(request, "segments/segment_detail.html", context)

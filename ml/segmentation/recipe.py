@@ -30,6 +30,7 @@ from ml.segmentation.features import (
 )
 from ml.segmentation.model_selection import choose_k, stability, sweep_k
 from ml.segmentation.placer import SegmentPlacer
+from ml.segmentation.report import light_sweep, project_members
 
 FIRST_ITEMS = 3
 # Taste lives in a low-rank space: on ML-100K 8 row-normalised SVD factors gave k=8 segments
@@ -173,9 +174,18 @@ def _fit(recipe: SegmentationRecipe, data: MemberData, note: Step) -> Segmentati
         ratings=data.ratings(),
         item_genres=data.item_genres,
         demographics=_demographic_categories(data, demo_encoder),
+        clustered_blocks=fused.fuser.blocks_,
     )
     note("quality")
     metrics = _quality(X, segmenter, algorithm, seed, classifier, active, labels)
+    # The report's pictures: a sampled map of members and, when k was fixed, a light sweep.
+    metrics["projection"] = project_members(X, segmenter.labels_, random_state=seed)
+    metrics["k_sweep_kind"] = "full"
+    if sweep is None:
+        sweep = light_sweep(
+            X, segmenter.n_clusters_, algorithm=algorithm, random_state=seed, device=recipe.device
+        )
+        metrics["k_sweep_kind"] = "light" if sweep else None
     if newcomer_classifier is not None:
         metrics["newcomer_classifier_cv_accuracy"] = float(newcomer_classifier.cv_accuracy_)
     return SegmentationResult(

@@ -181,11 +181,13 @@ def _summary(explanation: dict[str, Any], dataset: Dataset) -> dict[str, Any]:
         "share": explanation["share"],
         "genres": explanation["genres"],
         "demographics": explanation["demographics"],
+        # How traits were kept and which feature blocks formed the segments (for the page).
+        **{key: explanation.get(key) for key in ("rules", "clustered_blocks", "headline")},
         "items": [
             {
                 "item_id": items["external_id"][e["index"]],
                 "title": display_title(items["title"][e["index"]], items["year"][e["index"]]),
-                **{key: e[key] for key in ("lift", "share", "population_share") if key in e},
+                **{key: value for key, value in e.items() if key != "index"},
             }
             for e in explanation["items"]
         ],

@@ -38,8 +38,8 @@ def test_home_shows_active_run_and_its_segments(user_client: Client, world: Worl
     page = user_client.get("/").content.decode()
     assert f"Active run {world.run.pk}" in page
     assert "kmeans" in page
-    assert "0.3125" in page  # silhouette
-    assert "evaluation.ndcg@10" in page
+    assert "0.312" in page  # silhouette, with its meaning
+    assert "EVALUATION.NDCG" not in page.upper()  # no raw metric keys any more
     assert f'href="/segments/{world.segments[1].pk}/"' in page
     assert "Comedy fans" in page
     assert "50.0%" in page
