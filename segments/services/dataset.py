@@ -92,11 +92,11 @@ def dataset_load_embedded(
     encoder = text_encoder_build()
     note("embed_items")
     item_embeddings, fresh_items = texts_embed(
-        texts=_item_texts(dataset), encoder=encoder, progress=progress
+        texts=_item_texts(dataset), encoder=encoder, progress=progress, fan_out=True
     )
     note("embed_profiles")
     profile_embeddings, fresh_profiles = texts_embed(
-        texts=_profile_texts(dataset), encoder=encoder, progress=progress
+        texts=_profile_texts(dataset), encoder=encoder, progress=progress, fan_out=True
     )
     dataset.data = replace(
         dataset.data, item_embeddings=item_embeddings, profile_embeddings=profile_embeddings

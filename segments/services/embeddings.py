@@ -3,15 +3,31 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 
 import numpy as np
 from django.conf import settings
+from django.db import connection, transaction
 
 from ml.text.encoder import TextEncoder, text_hash
 from segments.models import EmbeddingCache
 
 LOOKUP_BATCH = 5_000
+# Fan-out over the Celery workers (issue 10.5): texts per chunk task (a modest message, a few
+# seconds of work on one CPU thread), the fewest missing texts worth fanning out, and the
+# torch threads a chunk runs on, so N single-threaded workers share N cores without
+# oversubscribing them.
+CHUNK_TEXTS = 256
+FANOUT_MIN_TEXTS = 2 * CHUNK_TEXTS
+CHUNK_TORCH_THREADS = 1
+CHUNK_TASK = "segments.embed_chunk"
+# pg_advisory_xact_lock(class, key): the class keeps chunk keys apart from other locks.
+_CHUNK_LOCK_CLASS = 0x5E6E
+logger = logging.getLogger("segrec.embeddings")
 
 
 @functools.cache
@@ -35,16 +51,27 @@ def texts_embed(
     texts: Sequence[str],
     encoder: TextEncoder,
     progress: Callable[[int, int], None] | None = None,
+    fan_out: bool = False,
 ) -> tuple[np.ndarray, int]:
     """Embeddings for ``texts`` (row per text) and how many had to be computed afresh.
 
-    Identical texts are embedded once; vectors are cached by (model name, text hash).
+    Identical texts are embedded once; vectors are cached by (model name, text hash). With
+    ``fan_out``, where :func:`fan_out_available`, many missing texts are embedded by chunk
+    tasks over the Celery workers, this process taking its share (:func:`texts_embed_fanned`).
     """
     hashes = [text_hash(text) for text in texts]
     unique = dict(zip(hashes, texts, strict=True))
     cached = _cache_read(encoder.model_name, list(unique))
     missing = [h for h in unique if h not in cached]
-    if missing:
+    if missing and fan_out and len(missing) >= FANOUT_MIN_TEXTS and fan_out_available():
+        texts_embed_fanned(
+            model_name=encoder.model_name,
+            texts=[unique[h] for h in missing],
+            encoder=encoder,
+            progress=progress,
+        )
+        cached.update(_cache_read(encoder.model_name, missing))
+    elif missing:
         fresh = encoder.encode([unique[h] for h in missing], progress=progress)
         _cache_write(encoder.model_name, missing, fresh)
         cached.update(zip(missing, fresh, strict=True))
@@ -77,3 +104,125 @@ def _cache_write(model_name: str, hashes: list[str], vectors: np.ndarray) -> Non
         for digest, vector in zip(hashes, vectors, strict=True)
     ]
     EmbeddingCache.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+
+
+def fan_out_available() -> bool:
+    """Chunk tasks need a real broker with workers (the laptop's embedded broker has one
+    worker at most) and PostgreSQL (its advisory locks hand out the chunks); outside a
+    transaction, so the workers' cache writes are visible here."""
+    return (
+        not settings.SEGREC_EMBEDDED_BROKER
+        and connection.vendor == "postgresql"
+        and not connection.in_atomic_block
+    )
+
+
+def texts_embed_fanned(
+    *,
+    model_name: str,
+    texts: Sequence[str],
+    encoder: TextEncoder | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    queue: str | None = None,
+    chunk_texts: int = CHUNK_TEXTS,
+    timeout: float = 3600.0,
+) -> None:
+    """Embed ``texts`` into the cache with a group of chunk tasks, ``chunk_texts`` each.
+
+    The texts travel in the chunk tasks' arguments, a chunk at a time. Whoever embeds a
+    chunk holds its advisory lock while doing so and skips texts already cached, so each text
+    is embedded once. With ``encoder``, this process works through the chunks too, from the
+    last one while the workers start at the first, then waits on the chunks others hold:
+    a run's own worker is never idle, and one worker alone cannot deadlock on its run. A
+    chunk task that finds its chunk locked skips it: the holder embeds all of it.
+    Without it (the benchmark), this process only waits, for at most ``timeout`` seconds.
+    No result backend is needed: the cache itself says when a chunk is done.
+    """
+    from celery import group, signature  # the web process never fans out
+
+    chunks = [list(texts[i : i + chunk_texts]) for i in range(0, len(texts), chunk_texts)]
+    tasks = group(signature(CHUNK_TASK, args=(model_name, chunk)) for chunk in chunks)
+    tasks.apply_async(**({"queue": queue} if queue else {}))
+    done = 0
+    held = []
+    for chunk in reversed(chunks) if encoder else []:
+        if chunk_embed(model_name=model_name, texts=chunk, encoder=encoder, wait=False) is None:
+            held.append(chunk)
+            continue
+        done += len(chunk)
+        if progress:
+            progress(done, len(texts))
+    for chunk in held if encoder else chunks:
+        if encoder:
+            chunk_embed(model_name=model_name, texts=chunk, encoder=encoder, wait=True)
+        else:
+            _chunk_wait(model_name, chunk, timeout)
+        done += len(chunk)
+        if progress:
+            progress(done, len(texts))
+
+
+def chunk_embed(
+    *, model_name: str, texts: Sequence[str], encoder: TextEncoder | None = None, wait: bool
+) -> int | None:
+    """Embed the chunk's texts not cached yet, under the chunk's lock; how many were
+    embedded, or None when another process holds the chunk and ``wait`` is False."""
+    hashes = list(dict.fromkeys(text_hash(text) for text in texts))
+    with transaction.atomic():
+        if not _chunk_lock(hashes, wait=wait):
+            return None
+        cached = _cache_read(model_name, hashes)
+        missing = [h for h in hashes if h not in cached]
+        if missing:
+            by_hash = {text_hash(text): text for text in texts}
+            with _torch_threads(CHUNK_TORCH_THREADS):
+                model = encoder or chunk_encoder(model_name)
+                vectors = model.encode([by_hash[h] for h in missing])
+            _cache_write(model_name, missing, vectors)
+    logger.info("embedded %d of a chunk of %d texts", len(missing), len(hashes))
+    return len(missing)
+
+
+@functools.cache
+def chunk_encoder(model_name: str) -> TextEncoder:
+    """The worker's encoder for chunk tasks, loaded on the first chunk and kept."""
+    return TextEncoder(
+        model_name=model_name,
+        device=settings.SEGREC_DEVICE,
+        batch_size=settings.SEGREC_EMBED_BATCH_SIZE,
+        precision=settings.SEGREC_EMBED_PRECISION,
+    )
+
+
+def _chunk_lock(hashes: list[str], *, wait: bool) -> bool:
+    digest = hashlib.sha256("".join(hashes).encode()).digest()
+    key = int.from_bytes(digest[:4], "big", signed=True)
+    with connection.cursor() as cursor:
+        if wait:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_CHUNK_LOCK_CLASS, key])
+            return True
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [_CHUNK_LOCK_CLASS, key])
+        (acquired,) = cursor.fetchone() or (False,)
+        return bool(acquired)
+
+
+def _chunk_wait(model_name: str, texts: list[str], timeout: float) -> None:
+    hashes = list(dict.fromkeys(text_hash(text) for text in texts))
+    deadline = time.monotonic() + timeout
+    while len(_cache_read(model_name, hashes)) < len(hashes):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no worker embedded a chunk of {len(hashes)} texts in time")
+        time.sleep(0.05)
+
+
+@contextmanager
+def _torch_threads(n: int) -> Iterator[None]:
+    # torch's thread count is per process: restore it for what the process does next.
+    import torch  # imported here so web processes never load torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
