@@ -30,6 +30,13 @@ from segments.services.exports import segments_csv_lines
 from segments.services.placement import PlacementUnavailable, member_place
 from segments.services.progress import run_progress
 from segments.services.start import BrokerUnavailable, segmentation_run_create
+from web.admin_display import (
+    key_value_table,
+    list_entries_table,
+    segment_summary_tables,
+    stars,
+)
+from web.audiences import audiences_view
 from web.forms import RunParamsForm
 from web.presenters import migration_chart, migration_table, run_report_context
 from web.run_controls import RunControls
@@ -132,12 +139,21 @@ class ItemAdmin(admin.ModelAdmin):
 
 @admin.register(Rating)
 class RatingAdmin(admin.ModelAdmin):
-    list_display = ("id", "member", "item", "value", "rated_at")
+    list_display = ("id", "member", "item_title", "stars", "rated_at")
+    list_filter = ("value",)
     list_select_related = ("member", "item")
     raw_id_fields = ("member", "item")
     search_fields = ("=member__external_id", "=item__external_id")
     search_help_text = "Exact member or item external id."
     show_full_result_count = False
+
+    @admin.display(description="item", ordering="item__title")
+    def item_title(self, rating: Rating) -> str:
+        return rating.item.display_title
+
+    @admin.display(description="rating", ordering="value")
+    def stars(self, rating: Rating) -> str:
+        return f"{stars(rating.value)} {rating.value:g}"
 
 
 @admin.register(SegmentationRun)
@@ -185,9 +201,13 @@ class SegmentationRunAdmin(RunControls, ReadOnlyAdmin):
                 wrap(self.compare_view),
                 name="segments_segmentationrun_compare",
             ),
+            path("audiences/", wrap(self.audiences_view), name="segments_audiences"),
             *self.control_urls(),
             *super().get_urls(),
         ]
+
+    def audiences_view(self, request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
+        return audiences_view(request, {**self.admin_site.each_context(request), "opts": self.opts})
 
     def change_view(
         self,
@@ -303,12 +323,12 @@ class SegmentationRunAdmin(RunControls, ReadOnlyAdmin):
 
     @admin.display(description="params")
     def params_pretty(self, run: SegmentationRun) -> str:
-        return pretty_json(run.params)
+        return key_value_table(run.params)
 
     @admin.display(description="metrics")
     def metrics_pretty(self, run: SegmentationRun) -> str:
-        # The map's points (thousands of them) are drawn above, not listed.
-        return pretty_json({k: v for k, v in run.metrics.items() if k != "projection"})
+        # The map's points and the sweep are drawn above, not listed.
+        return key_value_table(run.metrics, skip=("projection", "k_sweep"))
 
     @admin.display(description="timings (seconds per stage)")
     def timings_table(self, run: SegmentationRun) -> str:
@@ -322,8 +342,8 @@ class SegmentationRunAdmin(RunControls, ReadOnlyAdmin):
 class SegmentAdmin(admin.ModelAdmin):
     """Labels may be renamed by hand; everything else is the pipeline's."""
 
-    list_display = ("id", "run", "number", "label", "size", "share")
-    list_filter = ("run",)
+    list_display = ("id", "run", "number", "label", "size", "share", "page")
+    list_filter = ("run", "run__is_active")
     list_select_related = ("run",)
     search_fields = ("label",)
     fields = ("run", "number", "label", "size", "summary_pretty")
@@ -332,14 +352,18 @@ class SegmentAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    @admin.display(description="page")
+    def page(self, segment: Segment) -> str:
+        return format_html('<a href="{}">view</a>', reverse("segments:segment", args=[segment.pk]))
+
     @admin.display(description="share")
     def share(self, segment: Segment) -> str:
         share = (segment.summary or {}).get("share")
         return "-" if share is None else f"{share:.1%}"
 
-    @admin.display(description="summary")
+    @admin.display(description="what sets it apart")
     def summary_pretty(self, segment: Segment) -> str:
-        return pretty_json(segment.summary)
+        return segment_summary_tables(segment.summary or {})
 
 
 @admin.register(Membership)
@@ -377,6 +401,6 @@ class RecommendationListAdmin(admin.ModelAdmin):
     def length(self, rec_list: RecommendationList) -> int:
         return len(rec_list.entries)
 
-    @admin.display(description="entries [item pk, score, reason]")
+    @admin.display(description="the list")
     def entries_pretty(self, rec_list: RecommendationList) -> str:
-        return format_html("<pre>{}</pre>", json.dumps(rec_list.entries, indent=1))
+        return list_entries_table(rec_list.entries)

@@ -13,6 +13,7 @@ from segments.params import (
     InvalidParams,
     RunParams,
 )
+from segments.services.audiences import AudienceError, AudienceQuery
 
 _DEFAULTS = RunParams()
 WEIGHT_PREFIX = "weight_"
@@ -81,4 +82,32 @@ class RunParamsForm(forms.Form):
             return
         if name.startswith("feature_weights."):
             name = WEIGHT_PREFIX + name.removeprefix("feature_weights.")
+        self.add_error(name if name in self.fields else None, str(exc))
+
+
+class AudienceForm(forms.Form):
+    """Which items an audience is for: an item id, and/or filters that all must hold."""
+
+    item = forms.CharField(required=False, max_length=64, help_text="An item id.")
+    genre = forms.CharField(required=False, max_length=64)
+    year_from = forms.IntegerField(required=False, min_value=1, max_value=9999)
+    year_to = forms.IntegerField(required=False, min_value=1, max_value=9999)
+    text = forms.CharField(
+        required=False, max_length=200, help_text="Words in the title or description."
+    )
+    size = forms.IntegerField(initial=100, min_value=1, max_value=10_000, required=False)
+
+    def to_query(self) -> AudienceQuery:
+        data = self.cleaned_data
+        return AudienceQuery(
+            item=data["item"].strip(),
+            genre=data["genre"].strip(),
+            year_from=data["year_from"],
+            year_to=data["year_to"],
+            text=data["text"].strip(),
+            size=data["size"] or 100,
+        )
+
+    def add_query_error(self, exc: AudienceError) -> None:
+        name = str(exc).split(":", 1)[0].strip()
         self.add_error(name if name in self.fields else None, str(exc))

@@ -84,7 +84,7 @@ def test_run_change_page_shows_timings_metrics_and_polls_while_running(
     assert "/static/vendor/htmx/htmx.min.js" in page
     done = admin.get(admin_url(SegmentationRun, f"{world.run.pk}/change/")).content.decode()
     assert "hx-get" not in done.split('id="run-progress"')[1].split(">")[0]
-    assert "&quot;silhouette&quot;: 0.3125" in done
+    assert "<tr><th>silhouette</th><td>0.3125</td></tr>" in done  # metrics as a table
 
 
 def test_run_form_creates_a_queued_run(admin: Client) -> None:
@@ -221,3 +221,22 @@ def test_run_page_without_a_sweep_draws_no_chart(admin: Client, world: World) ->
     assert "k-sweep-chart" not in page
     assert 'id="evaluation-' not in page  # the factory's evaluation is not split-shaped
     assert "Silhouette" in page and "0.312" in page
+
+
+def test_stored_lists_and_segments_read_as_tables_with_titles_and_links(
+    admin: Client, world: World
+) -> None:
+    rec_list = RecommendationList.objects.filter(run=world.run).first()
+    page = admin.get(admin_url(RecommendationList, f"{rec_list.pk}/change/")).content.decode()
+    first_item = Item.objects.get(pk=rec_list.entries[0][0])
+    assert f">{first_item.display_title}</a>" in page
+    assert f"/admin/catalog/item/{first_item.pk}/change/" in page
+    assert "\\u2605" not in page and "[[" not in page  # no JSON dump
+
+    segment = world.segments[0]
+    page = admin.get(admin_url(Segment, f"{segment.pk}/change/")).content.decode()
+    assert "<th>in the segment</th>" in page and "<td>Sci-Fi</td>" in page
+    assert f'href="/segments/{segment.pk}/"' in admin.get(admin_url(Segment)).content.decode()
+
+    ratings = admin.get(admin_url(Rating)).content.decode()
+    assert "★" in ratings
