@@ -67,7 +67,11 @@ class Item(models.Model):
 
 
 class Rating(models.Model):
-    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="ratings")
+    # No index of its own: the unique (member, item) index leads with it and serves every
+    # lookup by member, and every index costs a large import time to maintain.
+    member = models.ForeignKey(
+        Member, on_delete=models.CASCADE, related_name="ratings", db_index=False
+    )
     item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="ratings")
     value = models.FloatField()
     rated_at = models.DateTimeField(null=True, blank=True)
