@@ -3,16 +3,20 @@ by slice (MovieLens-100K and the text-rich benchmark), and every clustering algo
 writes bench/RESULTS.md.
 
     .venv/bin/python bench/run_all.py [--data DIR] [--k 10] [--skip-segments] [--skip-text-rich]
+        [--skip-services]
 """
 
 from __future__ import annotations
 
 import argparse
 import platform
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from audience_bench import audience_section
 from encoder_bench import encoder_section
 from movielens_data import DEFAULT_DATA, load_movielens
 from segmentation_bench import segmentation_table
@@ -43,6 +47,11 @@ def main() -> None:
     parser.add_argument("--k", type=int, default=10)
     parser.add_argument("--skip-segments", action="store_true")
     parser.add_argument("--skip-text-rich", action="store_true")
+    parser.add_argument(
+        "--skip-services",
+        action="store_true",
+        help="leave out the imports, list writes, list API and fan-out benchmarks",
+    )
     args = parser.parse_args()
     data, info = load_movielens(args.data)
     lines = [
@@ -61,9 +70,25 @@ def main() -> None:
     if not args.skip_segments:
         lines += segmentation_table(data)
     lines += encoder_section()
+    lines += audience_section()
+    if not args.skip_services:
+        # These set Django up on scratch PostgreSQL databases (and Redis, gunicorn, wrk) of
+        # their own, so each runs in its own process; each prints its Markdown section.
+        for script in ("import_bench.py", "write_bench.py", "api_bench.py", "fanout_bench.py"):
+            lines += service_section(script)
     RESULTS.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     print(f"\nwritten to {RESULTS}")
+
+
+def service_section(script: str) -> list[str]:
+    path = Path(__file__).resolve().parent / script
+    done = subprocess.run([sys.executable, str(path)], capture_output=True, text=True)
+    if done.returncode != 0:
+        return [f"## {script}: failed", "", "```", done.stderr[-3000:], "```", ""]
+    out = done.stdout.splitlines()
+    start = next((i for i, line in enumerate(out) if line.startswith("## ")), 0)
+    return [*out[start:], ""]
 
 
 def recommender_section(data, k: int) -> list[str]:

@@ -8,6 +8,9 @@ class SegmentsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import pre_delete
 
+        # Connects the cached active run id's invalidation in every process (the worker
+        # activates runs but never reads the selectors otherwise).
+        import segments.selectors  # noqa: F401
         from segments.models import SegmentationRun
         from segments.services.lifecycle import refuse_deleting_the_active_run
 

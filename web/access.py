@@ -11,10 +11,11 @@ MEMBER_DATA = ("catalog.view_member",)
 SEGMENTS = ("segments.view_segment",)
 SEGMENT_MEMBERS = SEGMENTS + MEMBER_DATA
 RUNS = ("segments.view_segmentationrun",)
+ITEMS = ("catalog.view_item",)
 
 START_RUN = ("segments.add_segmentationrun",)
 ADD_MEMBER = ("catalog.add_member",)
 PLACE_MEMBER = ("catalog.change_member",)
 
 READERS_GROUP = "readers"
-READER_PERMISSIONS = tuple(dict.fromkeys(MEMBER_DATA + SEGMENTS + RUNS))
+READER_PERMISSIONS = tuple(dict.fromkeys(MEMBER_DATA + SEGMENTS + RUNS + ITEMS))

@@ -109,3 +109,15 @@ def test_run_param_ranges_in_the_schema_are_the_services(name: str) -> None:
     for value in (low - 1, high + 1):
         with pytest.raises(InvalidParams, match=name):
             RunParams.from_dict({name: value, **extra})
+
+
+def test_new_endpoints_are_in_the_schema_with_their_bounds() -> None:
+    paths = RAW_SCHEMA["paths"]
+    assert {"/api/", "/api/items", "/api/items/{item_id}"} <= set(paths)
+    assert {"get", "post"} <= set(paths["/api/runs"])
+    items = {p["name"]: p["schema"] for p in paths["/api/items"]["get"]["parameters"]}
+    assert items["q"]["maxLength"] == 100 and items["page"]["minimum"] == 1
+    runs = {p["name"]: p["schema"] for p in paths["/api/runs"]["get"]["parameters"]}
+    assert runs["page"]["minimum"] == 1
+    assert "404" in paths["/api/runs"]["get"]["responses"]
+    assert "/api/docs" not in paths and "/api/redoc" not in paths  # HTML pages, not the API

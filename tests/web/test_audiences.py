@@ -64,3 +64,16 @@ def test_an_empty_query_asks_for_an_item(admin: Client, world: World) -> None:
 def test_readers_without_admin_access_are_sent_to_the_login(client: Client, world: World) -> None:
     client.force_login(make_reader())
     assert client.get(URL, {"item": world.items[0].external_id}).status_code == 302
+
+
+def test_the_api_gives_the_same_audience_as_json(client: Client, world: World) -> None:
+    client.force_login(make_reader())
+    item = world.items[0]
+    body = client.get("/api/audiences", {"item": item.external_id, "size": "3"}).json()
+
+    assert body["n_items"] == 1 and len(body["members"]) <= 3
+    assert [m["rank"] for m in body["members"]] == list(range(1, len(body["members"]) + 1))
+    raters = set(item.ratings.values_list("member__external_id", flat=True))
+    assert not raters & {m["member_id"] for m in body["members"]}
+    refused = client.get("/api/audiences", {"genre": "Opera"})
+    assert refused.status_code == 400 and refused.json()["error"].startswith("genre: no item")

@@ -72,6 +72,10 @@ def api_write(staff_status: int) -> dict[str, dict]:
     }
 
 
+def api_any_account() -> dict[str, dict]:
+    return {"anonymous": same(401), **dict.fromkeys(ROLES[1:], only("GET", 200))}
+
+
 def page_read() -> dict[str, dict]:
     return {
         "anonymous": same(LOGIN),
@@ -100,10 +104,26 @@ EXPECTED: dict[str, dict[str, dict]] = {
     "api/members/<str:member_id>/recommendations": api_read(),
     "api/segments": api_read(),
     "api/segments/<int:segment_id>": api_read(),
-    "api/runs": api_write(201),
+    "api/": api_any_account(),
+    "api/items": api_read(),
+    "api/audiences": {  # readers and staff: no item given is a 400 naming the field
+        "anonymous": same(401),
+        "no-permission": same(403),
+        "reader": only("GET", 400),
+        "staff": only("GET", 400),
+    },
+    "api/items/<str:item_id>": api_read(),
+    "api/runs": {  # GET lists runs (readers); any other method is a write (staff)
+        "anonymous": same(401),
+        "no-permission": same(403),
+        "reader": {"GET": 200, "POST": 403, "PUT": 403, "PATCH": 403, "DELETE": 403},
+        "staff": {"GET": 200, "POST": 201, "PUT": 405, "PATCH": 405, "DELETE": 405},
+    },
     "api/runs/<int:run_id>": api_read(),
     "api/runs/<int:run_id>/compare/<int:other_id>": api_read(),
-    "api/schema": {"anonymous": same(401), **dict.fromkeys(ROLES[1:], only("GET", 200))},
+    "api/schema": api_any_account(),
+    "api/docs": api_any_account(),
+    "api/redoc": api_any_account(),
     # The pages.
     "": page_read(),
     "members/<str:external_id>/": page_read(),
@@ -153,12 +173,26 @@ def staff_in_admin(route: str) -> dict[str, int | str]:
             "GET": 200,
             "POST": 200 if may_change else 302 if label in AXES else 403,
         },
-        "<path:object_id>/delete/": {"GET": 200, "POST": 200},  # a confirmation page
+        # A confirmation page; the first run is the served one, which cannot be deleted.
+        "<path:object_id>/delete/": (
+            {"GET": 403, "POST": 403}
+            if label == "segments.SegmentationRun"
+            else {"GET": 200, "POST": 200}
+        ),
         "<path:object_id>/history/": {"GET": 200, "POST": 200},
         "<id>/password/": {"GET": 200, "POST": 200},
         "run/": {"GET": 200, "POST": 200},  # the Run form, shown again with its errors
         "<path:object_id>/segments.csv": {"GET": 200, "POST": 200},
         "<path:object_id>/compare/": {"GET": 200, "POST": 200},
+        # The run controls: a progress fragment, and POST-only actions that redirect back
+        # with a message (the served run is promoted already; a succeeded run is not
+        # cancellable; nothing was served before it to roll back to).
+        "<path:object_id>/progress/": {"GET": 200, "POST": 200},
+        "live/": {"GET": 200, "POST": 200},
+        "<path:object_id>/promote/": {"GET": 405, "POST": 302},
+        "<path:object_id>/cancel/": {"GET": 405, "POST": 302},
+        "rollback/": {"GET": 405, "POST": 302},
+        "audiences/": {"GET": 200, "POST": 200},  # the form (a GET form: POST shows it too)
     }
     return by_rest[rest]
 
@@ -190,6 +224,7 @@ def concrete(route: str, world: World, other: SegmentationRun) -> str:
     values = {
         "<str:member_id>": "m0",
         "<str:external_id>": "m0",
+        "<str:item_id>": world.items[0].external_id,
         "<int:segment_id>": str(world.segments[0].pk),
         "<int:pk>": str(world.segments[0].pk),
         "<int:run_id>": str(world.run.pk),

@@ -37,7 +37,7 @@ def assert_json_error(response, status: int) -> dict:
 
 
 @pytest.mark.parametrize(
-    "url", ["/api/nothing", "/api/", "/api/members/", "/api/segments/x", "/api/runs/-1"]
+    "url", ["/api/nothing", "/api/members/", "/api/items/", "/api/segments/x", "/api/runs/-1"]
 )
 def test_unknown_api_paths_are_json_404(debug: bool, reader_client: Client, url: str) -> None:
     body = assert_json_error(reader_client.get(url), 404)
@@ -56,7 +56,7 @@ def test_unknown_page_is_still_html(client: Client) -> None:
 
 @pytest.mark.parametrize(
     "method, url",
-    [("get", "/api/runs"), ("put", "/api/runs/1"), ("delete", "/api/members/m0")],
+    [("patch", "/api/runs"), ("put", "/api/runs/1"), ("delete", "/api/members/m0")],
 )
 def test_wrong_method_is_json_405(debug: bool, client: Client, method: str, url: str) -> None:
     client.force_login(make_user("boss", staff=True))

@@ -71,3 +71,20 @@ MEMBER_ID_PATH = OpenApiParameter(
     OpenApiParameter.PATH,
     description="the member's own id (`member_id` of the import), a string",
 )
+
+
+def search_query(name: str, *, max_length: int, description: str) -> OpenApiParameter:
+    return OpenApiParameter(
+        name,
+        {"type": "string", "maxLength": max_length},
+        OpenApiParameter.QUERY,
+        description=description,
+    )
+
+
+ITEM_ID_PATH = OpenApiParameter(
+    "item_id",
+    {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[^/]+$"},
+    OpenApiParameter.PATH,
+    description="the item's own id (`item_id` of the import), a string",
+)

@@ -8,7 +8,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from segments.models import Segment, SegmentationRun
-from segments.params import ALGORITHMS, FEATURE_BLOCKS, RECOMMENDERS
+from segments.params import ALGORITHMS, FEATURE_BLOCKS, PARAM_RANGES, RECOMMENDERS, SERVE_CHOICES
+from segments.selectors import MemberList
 
 
 class MemberSegmentSerializer(serializers.Serializer):
@@ -87,10 +88,22 @@ class RecommendationSerializer(serializers.Serializer):
 
 
 class MemberRecommendationsSerializer(serializers.Serializer):
-    member_id = serializers.CharField(source="member.external_id")
-    run = serializers.IntegerField(source="run.pk")
-    segment = MemberSegmentSerializer(source="membership", allow_null=True)
+    """Documents the list; to_representation writes it straight from the selector's rows."""
+
+    member_id = serializers.CharField()
+    run = serializers.IntegerField()
+    segment = MemberSegmentSerializer(allow_null=True)
     items = RecommendationSerializer(many=True)
+
+    def to_representation(self, listed: MemberList) -> dict[str, Any]:
+        # The busiest endpoint: plain dicts cost a fraction of a field-by-field serializer.
+        segment = listed.segment
+        return {
+            "member_id": listed.member_id,
+            "run": listed.run_id,
+            "segment": None if segment is None else vars(segment).copy(),
+            "items": [vars(item).copy() for item in listed.items],
+        }
 
 
 class SegmentSerializer(serializers.Serializer):
@@ -159,16 +172,9 @@ class RunSerializer(serializers.Serializer):
         return {**run.to_dict(), "is_finished": run.is_finished}
 
 
-# The ranges segments.params.RunParams.validate enforces (tests/web/test_api_schema.py checks
-# that the two agree); null or absent means the default.
-RUN_PARAM_RANGES = {
-    "k": (1, 1000),
-    "top_k": (1, 500),
-    "seed": (0, 2**31 - 1),
-    "min_ratings": (0, 10_000),
-    "k_min": (2, 1000),
-    "k_max": (2, 1000),
-}
+# The ranges segments.params.RunParams.validate enforces (one table, read by both); null or
+# absent means the default.
+RUN_PARAM_RANGES = PARAM_RANGES
 
 
 def run_int(name: str, help_text: str = "") -> serializers.IntegerField:
@@ -216,3 +222,42 @@ class RunParamsSerializer(serializers.Serializer):
     k_min = run_int("k_min", "smallest k of 'auto'")
     k_max = run_int("k_max", "largest k of 'auto'; at least k_min")
     feature_weights = FeatureWeightsSerializer(required=False, allow_null=True)
+    serve = serializers.ChoiceField(
+        choices=SERVE_CHOICES,
+        required=False,
+        allow_null=True,
+        help_text="auto: served if not worse than the active run on validation; always; "
+        "review: waits for Promote",
+    )
+
+
+class PageSerializer(serializers.Serializer):
+    """One page of a list: its number, how many pages and rows there are, and the rows."""
+
+    page = serializers.IntegerField(source="number")
+    pages = serializers.IntegerField(source="paginator.num_pages")
+    count = serializers.IntegerField(source="paginator.count")
+
+
+class RunsPageSerializer(PageSerializer):
+    results = RunSerializer(many=True, source="object_list")
+
+
+class ItemSerializer(serializers.Serializer):
+    item_id = serializers.CharField(source="external_id")
+    title = serializers.CharField()
+    year = serializers.IntegerField(allow_null=True)
+    genres = serializers.ListField(child=serializers.CharField())
+    description = serializers.CharField()
+
+
+class ItemsPageSerializer(PageSerializer):
+    results = ItemSerializer(many=True, source="object_list")
+
+
+class ApiRootSerializer(serializers.Serializer):
+    endpoints = serializers.DictField(
+        child=serializers.CharField(), help_text="what each endpoint does, by its path"
+    )
+    schema = serializers.CharField(help_text="the OpenAPI schema")
+    docs = serializers.DictField(child=serializers.CharField(), help_text="Swagger UI and Redoc")

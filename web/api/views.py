@@ -8,15 +8,22 @@ from django.conf import settings
 from django.core.paginator import EmptyPage
 from django.db import IntegrityError
 from django.http import QueryDict
+from django.templatetags.static import static
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from drf_spectacular.views import SCHEMA_KWARGS, SpectacularAPIView
+from drf_spectacular.views import (
+    SCHEMA_KWARGS,
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerView,
+)
 from rest_framework import status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
 from catalog.models import Member
@@ -24,11 +31,14 @@ from segments.models import Membership, SegmentationRun
 from segments.params import InvalidParams
 from segments.selectors import (
     active_run,
+    active_run_id,
+    item_by_external_id,
+    items_page,
     member_by_external_id,
+    member_list,
     member_overview,
-    member_recommendations,
-    membership_in_run,
     run_by_pk,
+    runs_page,
     segment_by_pk,
     segment_members_page,
 )
@@ -43,6 +53,7 @@ from web.api.errors import BadRequest, Conflict
 from web.api.permissions import (
     AddsMembers,
     PlacesMembers,
+    ReadsItems,
     ReadsMembers,
     ReadsRuns,
     ReadsSegmentMembers,
@@ -50,13 +61,18 @@ from web.api.permissions import (
     StartsRuns,
 )
 from web.api.schema import (
+    ITEM_ID_PATH,
     MEMBER_ID_PATH,
     RUN_QUEUED_RESPONSE,
     error_responses,
     int_path,
     int_query,
+    search_query,
 )
 from web.api.serializers import (
+    ApiRootSerializer,
+    ItemSerializer,
+    ItemsPageSerializer,
     MemberCreatedSerializer,
     MemberCreateSerializer,
     MemberDetailSerializer,
@@ -64,12 +80,15 @@ from web.api.serializers import (
     RunComparisonSerializer,
     RunParamsSerializer,
     RunSerializer,
+    RunsPageSerializer,
     SegmentDetailSerializer,
     SegmentListSerializer,
 )
 
 MAX_K = 500
+DEFAULT_K = 10
 MAX_PAGE = 10**9
+MAX_SEARCH = 100
 
 
 def int_param(query: QueryDict, name: str, *, default: int, low: int, high: int) -> int:
@@ -180,26 +199,38 @@ class MemberDetailView(APIView):
 
 
 class MemberRecommendationsView(APIView):
+    """The busiest endpoint: one query (the member with segment, list and items) once the
+    active run id and the account's permissions are cached."""
+
     permission_classes = [ReadsMembers]
 
     @extend_schema(
         parameters=[
             MEMBER_ID_PATH,
-            int_query("k", low=1, high=MAX_K, description="list length (default 10)"),
+            int_query(
+                "k",
+                low=1,
+                high=MAX_K,
+                description=f"list length (default {DEFAULT_K}); above the run's stored list "
+                "length (its `top_k`) is a 400 that names it",
+            ),
         ],
         responses={200: MemberRecommendationsSerializer, **error_responses(404)},
     )
     def get(self, request: Request, member_id: str) -> Response:
-        k = int_param(request.query_params, "k", default=10, low=1, high=MAX_K)
-        member = member_or_404(member_id)
-        run = active_run_or_404()
-        data = {
-            "member": member,
-            "run": run,
-            "membership": membership_in_run(member=member, run=run),
-            "items": member_recommendations(run=run, member=member, k=k),
-        }
-        return Response(MemberRecommendationsSerializer(data).data)
+        asked = "k" in request.query_params and request.query_params["k"] != ""
+        k = int_param(request.query_params, "k", default=DEFAULT_K, low=1, high=MAX_K)
+        run_id = active_run_id()
+        if run_id is None:
+            raise NotFound("No active segmentation run: run a segmentation first.")
+        listed = member_list(external_id=member_id, run_id=run_id, k=k)
+        if listed is None:
+            raise NotFound(f"Unknown member {member_id!r}.")
+        if asked and k > listed.limit:
+            raise BadRequest(
+                f"k: at most {listed.limit}, the list length run {run_id} stored, got {k}"
+            )
+        return Response(MemberRecommendationsSerializer(listed).data)
 
 
 class SegmentListView(APIView):
@@ -251,11 +282,36 @@ def run_queued_response(exc: BrokerUnavailable) -> Response:
     )
 
 
-class RunCreateView(APIView):
-    permission_classes = [StartsRuns]
+def page_number(request: Request) -> int:
+    return int_param(request.query_params, "page", default=1, low=1, high=MAX_PAGE)
+
+
+def page_or_404(get_page: Any, what: str, number: int, **kwargs: Any) -> Any:
+    try:
+        return get_page(page_number=number, **kwargs)
+    except EmptyPage:
+        raise NotFound(f"There is no page {number} of {what}.") from None
+
+
+class RunsView(APIView):
+    """GET: the runs, newest first (readers); POST: start a run (staff)."""
+
     parser_classes = [JSONParser]
 
+    def get_permissions(self) -> list[Any]:
+        return [ReadsRuns() if self.request.method in ("GET", "HEAD") else StartsRuns()]
+
     @extend_schema(
+        operation_id="runs_list",
+        parameters=[int_query("page", low=1, high=MAX_PAGE, description="page of 20 runs")],
+        responses={200: RunsPageSerializer, **error_responses(404)},
+    )
+    def get(self, request: Request) -> Response:
+        page = page_or_404(runs_page, "runs", page_number(request))
+        return Response(RunsPageSerializer(page).data)
+
+    @extend_schema(
+        operation_id="runs_create",
         request=RunParamsSerializer,
         responses={201: RunSerializer, **error_responses(), 503: RUN_QUEUED_RESPONSE},
     )
@@ -269,6 +325,39 @@ class RunCreateView(APIView):
         except BrokerUnavailable as exc:
             return run_queued_response(exc)
         return Response(RunSerializer(run).data, status=status.HTTP_201_CREATED)
+
+
+class ItemListView(APIView):
+    permission_classes = [ReadsItems]
+
+    @extend_schema(
+        operation_id="items_list",
+        parameters=[
+            search_query("q", max_length=MAX_SEARCH, description="part of a title, or an item id"),
+            int_query("page", low=1, high=MAX_PAGE, description="page of 50 items (default 1)"),
+        ],
+        responses={200: ItemsPageSerializer, **error_responses(404)},
+    )
+    def get(self, request: Request) -> Response:
+        search = request.query_params.get("q", "").strip()
+        if len(search) > MAX_SEARCH:
+            raise BadRequest(f"q: at most {MAX_SEARCH} characters, got {len(search)}")
+        page = page_or_404(items_page, "items", page_number(request), search=search)
+        return Response(ItemsPageSerializer(page).data)
+
+
+class ItemDetailView(APIView):
+    permission_classes = [ReadsItems]
+
+    @extend_schema(
+        parameters=[ITEM_ID_PATH],
+        responses={200: ItemSerializer, **error_responses(404)},
+    )
+    def get(self, request: Request, item_id: str) -> Response:
+        item = item_by_external_id(item_id)
+        if item is None:
+            raise NotFound(f"Unknown item {item_id!r}.")
+        return Response(ItemSerializer(item).data)
 
 
 class RunDetailView(APIView):
@@ -308,4 +397,77 @@ class SchemaView(SpectacularAPIView):
         }
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+
+# The API root's list: each endpoint by its URL name, with what it does.
+ENDPOINTS = {
+    "api:runs": "GET: runs, newest first (paginated); POST: start a run (staff)",
+    "api:item-list": "GET: items (paginated, ?q= searches titles and ids)",
+    "api:audiences": "GET: members to target for ?item=, ?genre=, ?year_from=, ?text= (CSV in the admin)",
+    "api:segment-list": "GET: the active run's segments",
+    "api:member-create": "POST: add a member and place them in the active run (staff)",
+}
+TEMPLATES = {
+    "/api/runs/{run_id}": "GET: one run",
+    "/api/runs/{run_id}/compare/{other_id}": "GET: how two runs' segments overlap",
+    "/api/items/{item_id}": "GET: one item",
+    "/api/segments/{segment_id}": "GET: a segment with a page of its members",
+    "/api/members/{member_id}": "GET: a member with their segment",
+    "/api/members/{member_id}/recommendations": "GET: a member's list (?k=)",
+    "/api/members/{member_id}/place": "POST: place a member in the active run again (staff)",
+}
+
+
+class ApiRootView(APIView):
+    """What the API offers, for any signed-in account (it names endpoints, not data)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(operation_id="api_root", responses={200: ApiRootSerializer, **error_responses()})
+    def get(self, request: Request) -> Response:
+        endpoints = {reverse(name): text for name, text in ENDPOINTS.items()}
+        return Response(
+            {
+                "endpoints": {**endpoints, **TEMPLATES},
+                "schema": reverse("api:schema"),
+                "docs": {"swagger": reverse("api:swagger"), "redoc": reverse("api:redoc")},
+            }
+        )
+
+
+def api_docs_asset(path: str) -> str:
+    # Swagger UI and Redoc are vendored under web/static/api-docs: the pages work offline.
+    return static(f"api-docs/{path}")
+
+
+class SwaggerView(SpectacularSwaggerView):
+    """Swagger UI for any signed-in account, served from this server's static files."""
+
+    permission_classes = [IsAuthenticated]
+    url_name = "api:schema"
+
+    @staticmethod
+    def _swagger_ui_resource(filename: str) -> str:
+        return api_docs_asset(f"swagger-ui/{filename}")
+
+    @staticmethod
+    def _swagger_ui_favicon() -> str:
+        return api_docs_asset("swagger-ui/favicon-32x32.png")
+
+    @extend_schema(exclude=True)
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Any:
+        return super().get(request, *args, **kwargs)
+
+
+class RedocView(SpectacularRedocView):
+    permission_classes = [IsAuthenticated]
+    url_name = "api:schema"
+
+    @staticmethod
+    def _redoc_standalone() -> str:
+        return api_docs_asset("redoc/redoc.standalone.js")
+
+    @extend_schema(exclude=True)
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Any:
         return super().get(request, *args, **kwargs)

@@ -1,0 +1,90 @@
+"""GET /api/audiences: the members to target with an item, a genre or any item attribute."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from segments.services.audiences import MAX_SIZE, AudienceError, AudienceQuery, audience_build
+from web.api.errors import BadRequest
+from web.api.permissions import ReadsMembers
+from web.api.schema import error_responses, int_query, search_query
+
+MAX_TEXT = 100
+
+
+class AudienceMemberSerializer(serializers.Serializer):
+    rank = serializers.IntegerField()
+    member_id = serializers.CharField()
+    score = serializers.FloatField()
+    segment_number = serializers.IntegerField(allow_null=True)
+    segment_label = serializers.CharField(allow_blank=True)
+
+
+class AudienceSegmentSerializer(serializers.Serializer):
+    number = serializers.IntegerField()
+    label = serializers.CharField(allow_blank=True)
+    members = serializers.IntegerField()
+    share = serializers.FloatField(help_text="of the audience")
+    segment_share = serializers.FloatField(help_text="of all members")
+    lift = serializers.FloatField(allow_null=True)
+
+
+class AudienceSerializer(serializers.Serializer):
+    items = serializers.ListField(child=serializers.CharField(), help_text="the first 20")
+    n_items = serializers.IntegerField()
+    basis = serializers.CharField()
+    already_rated = serializers.IntegerField(help_text="members left out: they rated them")
+    run_id = serializers.IntegerField(allow_null=True)
+    segments = AudienceSegmentSerializer(many=True)
+    members = AudienceMemberSerializer(many=True)
+
+
+def _text(request: Request, name: str) -> str:
+    value = request.query_params.get(name, "").strip()
+    if len(value) > MAX_TEXT:
+        raise BadRequest(f"{name}: at most {MAX_TEXT} characters, got {len(value)}")
+    return value
+
+
+def _int(request: Request, name: str, *, low: int, high: int) -> int | None:
+    raw = request.query_params.get(name, "").strip()
+    if not raw:
+        return None
+    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
+        raise BadRequest(f"{name}: expected an integer from {low} to {high}, got {raw!r}")
+    return int(raw)
+
+
+class AudienceView(APIView):
+    permission_classes = [ReadsMembers]
+
+    @extend_schema(
+        operation_id="audiences_retrieve",
+        parameters=[
+            search_query("item", max_length=MAX_TEXT, description="an item id"),
+            search_query("genre", max_length=MAX_TEXT, description="a genre, exactly"),
+            int_query("year_from", low=1, high=9999, description="items from this year"),
+            int_query("year_to", low=1, high=9999, description="items up to this year"),
+            search_query("text", max_length=MAX_TEXT, description="words in title or text"),
+            int_query("size", low=1, high=MAX_SIZE, description="members returned (100)"),
+        ],
+        responses={200: AudienceSerializer, **error_responses()},
+    )
+    def get(self, request: Request) -> Response:
+        query = AudienceQuery(
+            item=_text(request, "item"),
+            genre=_text(request, "genre"),
+            year_from=_int(request, "year_from", low=1, high=9999),
+            year_to=_int(request, "year_to", low=1, high=9999),
+            text=_text(request, "text"),
+            size=_int(request, "size", low=1, high=MAX_SIZE) or 100,
+        )
+        try:
+            report = audience_build(query)
+        except AudienceError as exc:
+            raise BadRequest(str(exc)) from None
+        return Response(AudienceSerializer(report).data)
