@@ -151,7 +151,9 @@ def test_an_older_run_finishing_after_a_newer_one_does_not_replace_it() -> None:
     assert SegmentationRun.objects.get(is_active=True) == newer
     assert older.status == RunStatus.SUCCEEDED
     assert older.metrics["serving"]["served"] is False
-    assert f"run {newer.pk}, requested later, is already served" in older.metrics["serving"]["reason"]
+    assert (
+        f"run {newer.pk}, requested later, is already served" in older.metrics["serving"]["reason"]
+    )
 
 
 def test_a_newer_run_finishing_last_replaces_the_older_one() -> None:

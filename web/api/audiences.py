@@ -26,7 +26,7 @@ class AudienceMemberSerializer(serializers.Serializer):
 
 class AudienceSegmentSerializer(serializers.Serializer):
     number = serializers.IntegerField()
-    label = serializers.CharField(allow_blank=True)
+    label = serializers.CharField(allow_blank=True)  # type: ignore[assignment]
     members = serializers.IntegerField()
     share = serializers.FloatField(help_text="of the audience")
     segment_share = serializers.FloatField(help_text="of all members")
