@@ -23,6 +23,7 @@ from segments.services.lifecycle import (
     segmentation_run_rollback_target,
 )
 from segments.services.progress import run_progress
+from segments.tasks import evaluation_run_task
 
 # Serving, rolling back and cancelling change what every member gets: those who may start
 # runs may do them.
@@ -59,6 +60,11 @@ class RunControls:
                 wrap(require_POST(self.cancel_view)),
                 name="segments_segmentationrun_cancel",
             ),
+            path(
+                "<path:object_id>/evaluate/",
+                wrap(require_POST(self.evaluate_view)),
+                name="segments_segmentationrun_evaluate",
+            ),
         ]
 
     def control_context(self, request: HttpRequest, run: SegmentationRun) -> dict[str, Any]:
@@ -70,6 +76,8 @@ class RunControls:
             "can_promote": may and run.status == RunStatus.SUCCEEDED and not run.is_active,
             "can_roll_back": may and target is not None,
             "roll_back_to": target,
+            "can_evaluate": may and run.status == RunStatus.SUCCEEDED,
+            "evaluation_jobs": run.metrics.get("evaluation_jobs", {}),
         }
 
     def progress_context(self, request: HttpRequest, run: SegmentationRun) -> dict[str, Any]:
@@ -124,6 +132,22 @@ class RunControls:
             lambda: segmentation_run_cancel(run_id=run.pk),
             f"Run {run.pk} is cancelled; the served run stays as it is.",
         )
+
+    def evaluate_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Queue `evaluate` for the run (temporal split, its own segments as groups)."""
+        run = self._run(request, object_id, control=True)
+        if run.status != RunStatus.SUCCEEDED:
+            messages.error(
+                request, f"Run {run.pk} is {run.status}: only a succeeded run is evaluated."
+            )
+        else:
+            evaluation_run_task.delay(run.pk, "temporal")
+            messages.success(
+                request,
+                f"Evaluation of run {run.pk} queued: the tables appear on this page when the "
+                "worker has fitted every model (minutes on MovieLens-100K).",
+            )
+        return redirect(reverse("admin:segments_segmentationrun_change", args=[run.pk]))
 
     def rollback_view(self, request: HttpRequest) -> HttpResponse:
         if not request.user.has_perm(CONTROL_PERMISSION):

@@ -56,14 +56,22 @@ def evaluate_split(
     seed: int = 0,
     segmentation: SegmentationRecipe | None = None,
     recommenders: tuple[str, ...] = BASELINES,
+    segment_groups: dict[str, np.ndarray] | None = None,
 ) -> dict[str, Any]:
-    """Fit baselines and ``ours`` on the split's training part; metrics on its test part."""
+    """Fit baselines and ``ours`` on the split's training part; metrics on its test part.
+
+    Results are also given per member group: the segments found on the training part, or
+    ``segment_groups`` (name -> boolean mask over members), e.g. a served run's own segments.
+    """
     split = make_split(data, kind, holdout=holdout, seed=seed)
     validation = "random" if kind == "random" else "temporal"
     ours = fit_ours(data, split, k=k, seed=seed, segmentation=segmentation, validation=validation)
     users = np.flatnonzero(split.evaluated)
     popularity = np.bincount(split.train.indices, minlength=data.n_items)
     groups = _groups(ours.segmentation.labels, ours.segmentation.explanations, split.train)
+    if segment_groups is not None:
+        few = {name: mask for name, mask in groups.items() if not name.startswith("segment ")}
+        groups = {**segment_groups, **few}
     results: dict[str, Any] = {}
     for name in (*recommenders, "ours"):
         fit_started = time.perf_counter()

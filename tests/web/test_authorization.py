@@ -192,6 +192,7 @@ def staff_in_admin(route: str) -> dict[str, int | str]:
         "<path:object_id>/promote/": {"GET": 405, "POST": 302},
         "<path:object_id>/cancel/": {"GET": 405, "POST": 302},
         "rollback/": {"GET": 405, "POST": 302},
+        "<path:object_id>/evaluate/": {"GET": 405, "POST": 302},  # queues the job
         "audiences/": {"GET": 200, "POST": 200},  # the form (a GET form: POST shows it too)
     }
     return by_rest[rest]
