@@ -240,3 +240,11 @@ def test_stored_lists_and_segments_read_as_tables_with_titles_and_links(
 
     ratings = admin.get(admin_url(Rating)).content.decode()
     assert "★" in ratings
+
+
+def test_items_filter_by_genre_and_year(admin: Client, world: World) -> None:
+    genre = world.items[0].genres[0]
+    page = admin.get(admin_url(Item), {"genre": genre}).content.decode()
+    shown = [i for i in world.items if f"/admin/catalog/item/{i.pk}/change/" in page]
+    assert shown and all(genre in i.genres for i in shown)
+    assert f"?genre={genre}" in admin.get(admin_url(Item)).content.decode()
