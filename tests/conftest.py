@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 
 # The shared data folder sits beside the checkout (in CI too); SEGREC_TEST_ML100K overrides.
 ML100K = Path(
@@ -15,6 +16,15 @@ ML100K = Path(
         "SEGREC_TEST_ML100K", Path(__file__).resolve().parents[2] / "shared" / "data" / "ml-100k"
     )
 )
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache() -> Iterator[None]:
+    """The per-process cache (throttle counts, the active run's id, permissions) outlives a
+    test's database, so every test starts and ends with it empty."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture(scope="session")
