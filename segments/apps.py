@@ -12,7 +12,7 @@ class SegmentsConfig(AppConfig):
         # activates runs but never reads the selectors otherwise).
         import segments.selectors  # noqa: F401
         from segments.models import SegmentationRun
-        from segments.services.lifecycle import refuse_deleting_the_active_run
+        from segments.services.controls import refuse_deleting_the_active_run
 
         pre_delete.connect(
             refuse_deleting_the_active_run,

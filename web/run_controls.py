@@ -15,7 +15,7 @@ from django.urls import URLPattern, path, reverse
 from django.views.decorators.http import require_POST
 
 from segments.models import RunStatus, SegmentationRun
-from segments.services.lifecycle import (
+from segments.services.controls import (
     RunStateError,
     segmentation_run_cancel,
     segmentation_run_promote,

@@ -20,7 +20,7 @@ from django.core.management import call_command
 
 from catalog.models import Member
 from segments.models import Membership, RecommendationList, RunStatus, Segment, SegmentationRun
-from segments.services.lifecycle import segmentation_run_cancel
+from segments.services.controls import segmentation_run_cancel
 from tests.support.processes import (
     ROOT,
     Redis,

@@ -7,14 +7,13 @@ from django.db import transaction
 
 from segments.models import RecommendationList, RunStatus, SegmentationRun
 from segments.params import InvalidParams, RunParams
-from segments.services.lifecycle import (
+from segments.services.controls import (
     RunStateError,
-    segmentation_run_activate,
     segmentation_run_cancel,
-    segmentation_run_claim,
     segmentation_run_promote,
     segmentation_run_rollback,
 )
+from segments.services.lifecycle import segmentation_run_activate, segmentation_run_claim
 from segments.services.serving import serving_decision
 from tests.support.factories import make_items, make_lists, make_members, make_run
 
