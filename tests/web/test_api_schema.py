@@ -27,11 +27,10 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from segments.params import InvalidParams, RunParams
+from segments.params import PARAM_RANGES, InvalidParams, RunParams
 from segrec_site.wsgi import application
 from tests.support.factories import make_user, make_world
 from tests.support.roles import make_reader
-from web.api.serializers import RUN_PARAM_RANGES
 
 pytestmark = pytest.mark.django_db
 
@@ -100,9 +99,9 @@ def test_every_operation_documents_its_errors() -> None:
     assert "503" in RAW_SCHEMA["paths"]["/api/runs"]["post"]["responses"]
 
 
-@pytest.mark.parametrize("name", sorted(RUN_PARAM_RANGES))
+@pytest.mark.parametrize("name", sorted(PARAM_RANGES))
 def test_run_param_ranges_in_the_schema_are_the_services(name: str) -> None:
-    low, high = RUN_PARAM_RANGES[name]
+    low, high = PARAM_RANGES[name]
     extra = {"k_min": low} if name == "k_max" else {"k_max": high} if name == "k_min" else {}
     for value in (low, high):
         RunParams.from_dict({name: value, **extra})

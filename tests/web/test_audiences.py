@@ -77,3 +77,14 @@ def test_the_api_gives_the_same_audience_as_json(client: Client, world: World) -
     assert not raters & {m["member_id"] for m in body["members"]}
     refused = client.get("/api/audiences", {"genre": "Opera"})
     assert refused.status_code == 400 and refused.json()["error"].startswith("genre: no item")
+
+
+@pytest.mark.parametrize("raw", ["３", "3_0", "٣", " 3"])
+def test_integer_parameters_take_ascii_digits_only(client: Client, world: World, raw: str) -> None:
+    client.force_login(make_reader())
+    item = world.items[0].external_id
+    audience = client.get("/api/audiences", {"item": item, "size": raw})
+    listed = client.get("/api/members/m0/recommendations", {"k": raw})
+    for response, name in ((audience, "size"), (listed, "k")):
+        assert response.status_code == 400
+        assert response.json()["error"].startswith(f"{name}: expected an integer")

@@ -12,6 +12,7 @@ from segments.services.audiences import MAX_SIZE, AudienceError, AudienceQuery, 
 from web.api.errors import BadRequest
 from web.api.permissions import ReadsMembers
 from web.api.schema import error_responses, int_query, search_query
+from web.api.views import int_param, optional_int_param
 
 MAX_TEXT = 100
 
@@ -50,15 +51,6 @@ def _text(request: Request, name: str) -> str:
     return value
 
 
-def _int(request: Request, name: str, *, low: int, high: int) -> int | None:
-    raw = request.query_params.get(name, "").strip()
-    if not raw:
-        return None
-    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
-        raise BadRequest(f"{name}: expected an integer from {low} to {high}, got {raw!r}")
-    return int(raw)
-
-
 class AudienceView(APIView):
     permission_classes = [ReadsMembers]
 
@@ -75,13 +67,14 @@ class AudienceView(APIView):
         responses={200: AudienceSerializer, **error_responses()},
     )
     def get(self, request: Request) -> Response:
+        params = request.query_params
         query = AudienceQuery(
             item=_text(request, "item"),
             genre=_text(request, "genre"),
-            year_from=_int(request, "year_from", low=1, high=9999),
-            year_to=_int(request, "year_to", low=1, high=9999),
+            year_from=optional_int_param(params, "year_from", low=1, high=9999),
+            year_to=optional_int_param(params, "year_to", low=1, high=9999),
             text=_text(request, "text"),
-            size=_int(request, "size", low=1, high=MAX_SIZE) or 100,
+            size=int_param(params, "size", default=100, low=1, high=MAX_SIZE),
         )
         try:
             report = audience_build(query)

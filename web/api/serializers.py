@@ -172,13 +172,8 @@ class RunSerializer(serializers.Serializer):
         return {**run.to_dict(), "is_finished": run.is_finished}
 
 
-# The ranges segments.params.RunParams.validate enforces (one table, read by both); null or
-# absent means the default.
-RUN_PARAM_RANGES = PARAM_RANGES
-
-
 def run_int(name: str, help_text: str = "") -> serializers.IntegerField:
-    low, high = RUN_PARAM_RANGES[name]
+    low, high = PARAM_RANGES[name]
     return serializers.IntegerField(
         required=False, allow_null=True, min_value=low, max_value=high, help_text=help_text
     )
@@ -189,8 +184,8 @@ def run_int(name: str, help_text: str = "") -> serializers.IntegerField:
         "oneOf": [
             {
                 "type": "integer",
-                "minimum": RUN_PARAM_RANGES["k"][0],
-                "maximum": RUN_PARAM_RANGES["k"][1],
+                "minimum": PARAM_RANGES["k"][0],
+                "maximum": PARAM_RANGES["k"][1],
             },
             {"type": "string", "enum": ["auto"]},
         ],

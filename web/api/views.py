@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.conf import settings
@@ -89,19 +90,25 @@ MAX_K = 500
 DEFAULT_K = 10
 MAX_PAGE = 10**9
 MAX_SEARCH = 100
+ASCII_INTEGER = re.compile(r"[+-]?[0-9]{1,18}")
 
 
 def int_param(query: QueryDict, name: str, *, default: int, low: int, high: int) -> int:
+    value = optional_int_param(query, name, low=low, high=high)
+    return default if value is None else value
+
+
+def optional_int_param(query: QueryDict, name: str, *, low: int, high: int) -> int | None:
+    """The integer query parameter ``name`` in [low, high], None when absent or empty.
+
+    ASCII digits only: ``int()`` alone also takes "٣", "３" and "3_0", which the schema's
+    integer does not describe."""
     raw = query.get(name)
     if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = None
-    if value is None or not low <= value <= high:
+        return None
+    if not ASCII_INTEGER.fullmatch(raw) or not low <= int(raw) <= high:
         raise BadRequest(f"{name}: expected an integer from {low} to {high}, got {raw!r}")
-    return value
+    return int(raw)
 
 
 def member_or_404(member_id: str) -> Member:
