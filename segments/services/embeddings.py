@@ -7,7 +7,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 import numpy as np
 from django.conf import settings
@@ -175,7 +175,11 @@ def chunk_embed(
         missing = [h for h in hashes if h not in cached]
         if missing:
             by_hash = {text_hash(text): text for text in texts}
-            with _torch_threads(CHUNK_TORCH_THREADS):
+            # A chunk task shares the machine with other workers: one thread each. The run's
+            # own process (``encoder``) keeps its threads, or a lone worker would embed its
+            # run's texts on one core.
+            threads = nullcontext() if encoder else _torch_threads(CHUNK_TORCH_THREADS)
+            with threads:
                 model = encoder or chunk_encoder(model_name)
                 vectors = model.encode([by_hash[h] for h in missing])
             _cache_write(model_name, missing, vectors)
