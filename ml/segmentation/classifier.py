@@ -16,6 +16,10 @@ if TYPE_CHECKING:
 
 MODELS = ("logistic", "random_forest", "gradient_boosting")
 CV_MAX_ROWS = 5_000
+# The final model learns from at most this many members: a classifier that places newcomers
+# in one of a dozen segments gains nothing measurable from millions of rows, and its cost
+# (and the float64 copy of the features) would grow with membership.
+FIT_MAX_ROWS = 20_000
 # Below this many rows OpenMP threads cost more than they save (measured: gradient boosting on
 # 200 rows took 18 s with all threads of a busy 2-core machine, 1.9 s with one).
 SINGLE_THREAD_ROWS = 20_000
@@ -33,6 +37,9 @@ class SegmentClassifier:
         Seed for the model and the cross-validation folds.
     cv : int
         Folds for the accuracy estimate; clipped to the smallest segment's size (at least 2).
+    max_rows : int or None
+        Past this many rows the final model is fitted on a random sample of that many
+        (stratified, so every segment keeps its share); None fits on all of them.
 
     Attributes
     ----------
@@ -45,24 +52,37 @@ class SegmentClassifier:
         e.g. a training fold held a single segment).
     cv_folds_ : int
         Folds actually used: ``cv`` clipped to the smallest segment's size, at least 2.
+    n_fit_rows_ : int
+        Rows the final model learnt from (at most ``max_rows``).
     """
 
-    def __init__(self, model: str = "logistic", random_state: int | None = 0, cv: int = 5) -> None:
+    def __init__(
+        self,
+        model: str = "logistic",
+        random_state: int | None = 0,
+        cv: int = 5,
+        max_rows: int | None = FIT_MAX_ROWS,
+    ) -> None:
         self.model = model
         self.random_state = random_state
         self.cv = cv
+        self.max_rows = max_rows
 
     def fit(self, X: np.ndarray, labels: np.ndarray) -> SegmentClassifier:
         if self.model not in MODELS:
             raise ValueError(f"model: expected one of {', '.join(MODELS)}, got {self.model!r}")
         if not isinstance(self.cv, int) or isinstance(self.cv, bool) or self.cv < 2:
             raise ValueError(f"cv: expected an integer >= 2, got {self.cv!r}")
-        X, labels = _check_X(X), np.asarray(labels)
+        labels = np.asarray(labels)
         if labels.shape != (len(X),):
             raise ValueError(f"labels: expected {len(X)} labels, got shape {labels.shape}")
         classes, counts = np.unique(labels, return_counts=True)
         if len(classes) < 2:
             raise ValueError("labels: expected at least two segments to tell apart")
+        rows = stratified_rows(labels, self.max_rows, self.random_state)
+        X, labels = _check_X(np.asarray(X)[rows]), labels[rows]
+        self.n_fit_rows_ = len(rows)
+        counts = np.unique(labels, return_counts=True)[1]
         self.cv_folds_ = int(max(2, min(self.cv, counts.min(), len(X) // 2)))
         with _thread_limit(len(X)):
             self.cv_accuracy_ = self._cross_validate(X, labels)
@@ -109,6 +129,21 @@ class SegmentClassifier:
             scores = cross_val_score(self._make(), X, labels, cv=folds, error_score=np.nan)
         finite = scores[np.isfinite(scores)]
         return float(finite.mean()) if len(finite) else float("nan")
+
+
+def stratified_rows(labels: np.ndarray, max_rows: int | None, seed: int | None) -> np.ndarray:
+    """Row indices: all of them, or past ``max_rows`` that many with each label's share kept
+    (at least two rows of every label, so each stays learnable)."""
+    if max_rows is None or len(labels) <= max_rows:
+        return np.arange(len(labels))
+    from sklearn.model_selection import train_test_split
+
+    if np.unique(labels, return_counts=True)[1].min() < 2:  # stratifying needs two of each
+        return np.sort(np.random.default_rng(seed).choice(len(labels), max_rows, replace=False))
+    kept, _ = train_test_split(
+        np.arange(len(labels)), train_size=max_rows, stratify=labels, random_state=seed
+    )
+    return np.sort(kept)
 
 
 def cheap_features(

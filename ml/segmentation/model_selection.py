@@ -13,6 +13,18 @@ import numpy as np
 from ml.segmentation.clustering import Segmenter
 
 STABLE_ARI = 0.8
+# Stability and the k sweep refit k-means many times; on a sample this size they answer the
+# same question (are the segments reproducible?) at a cost that stops growing with members.
+MAX_ROWS = 20_000
+
+
+def _sample(X: np.ndarray, max_rows: int | None, random_state: int | None) -> np.ndarray:
+    """At most ``max_rows`` rows of ``X`` drawn without replacement (all of them if fewer),
+    as float64."""
+    if max_rows is not None and len(X) > max_rows:
+        rows = np.random.default_rng(random_state).choice(len(X), max_rows, replace=False)
+        X = X[np.sort(rows)]
+    return np.asarray(X, dtype=np.float64)
 
 
 def stability(
@@ -24,12 +36,14 @@ def stability(
     sample_fraction: float = 0.8,
     random_state: int | None = 0,
     device: str = "cpu",
+    max_rows: int | None = MAX_ROWS,
 ) -> dict[str, Any]:
     """How reproducible a segmentation is: ``{"mean", "std", "scores"}`` of adjusted Rand indices.
 
     Each repeat fits on a random ``sample_fraction`` of the rows (without replacement) with its
-    own seed and labels all of ``X`` by nearest centre; every pair of repeats is compared on
-    all rows. 1.0 means every resample found the same segments.
+    own seed and labels all of them by nearest centre; every pair of repeats is compared on
+    all those rows. 1.0 means every resample found the same segments. Past ``max_rows`` rows
+    the whole measure runs on a random sample of that many (None: on all of ``X``).
     """
     from sklearn.metrics import adjusted_rand_score
 
@@ -37,7 +51,7 @@ def stability(
         raise ValueError(f"n_repeats: expected an integer >= 2, got {n_repeats!r}")
     if not 0 < sample_fraction <= 1:
         raise ValueError(f"sample_fraction: expected a number in (0, 1], got {sample_fraction!r}")
-    X = np.asarray(X, dtype=np.float64)
+    X = _sample(X, max_rows, random_state)
     rng = np.random.default_rng(random_state)
     size = max(int(round(sample_fraction * len(X))), n_clusters)
     labelings = []
@@ -61,11 +75,13 @@ def sweep_k(
     silhouette_sample: int = 5000,
     stability_repeats: int = 3,
     device: str = "cpu",
+    max_rows: int | None = MAX_ROWS,
 ) -> list[dict[str, Any]]:
     """Fit each k and score it: one ``{"k", "silhouette", "davies_bouldin",
     "calinski_harabasz", "stability"}`` per k (stability is the mean ARI; indices are NaN
-    when the fit found a single segment)."""
-    X = np.asarray(X, dtype=np.float64)
+    when the fit found a single segment). Past ``max_rows`` rows the sweep runs on a random
+    sample of that many: it chooses k, and the final fit uses every member."""
+    X = _sample(X, max_rows, random_state)
     if not k_values:
         raise ValueError("k_values: expected at least one k")
     bad = [k for k in k_values if not isinstance(k, int | np.integer) or not 2 <= k < len(X)]

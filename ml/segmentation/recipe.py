@@ -16,7 +16,12 @@ import numpy as np
 import scipy.sparse as sp
 
 from ml.data import MemberData
-from ml.segmentation.classifier import SegmentClassifier, cheap_features
+from ml.segmentation.classifier import (
+    FIT_MAX_ROWS,
+    SegmentClassifier,
+    cheap_features,
+    stratified_rows,
+)
 from ml.segmentation.clustering import Segmenter
 from ml.segmentation.explain import explain_segments
 from ml.segmentation.features import (
@@ -251,10 +256,13 @@ def _place_the_rest(
     if len(np.unique(labels[active])) < 2:
         labels[~active] = labels[active][0]
         return None, None
+    # Sampled before indexing: features[active] would copy every member's row.
+    train = np.flatnonzero(active)
+    train = train[stratified_rows(labels[train], FIT_MAX_ROWS, seed)]
     fitted = []
     for features, rows in ((rated, ~active & (counts > 0)), (newcomers, counts == 0)):
         classifier = SegmentClassifier(model="logistic", random_state=seed).fit(
-            features[active], labels[active]
+            features[train], labels[train]
         )
         if rows.any():
             proba = classifier.predict_proba(features[rows])
