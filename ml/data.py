@@ -59,6 +59,25 @@ class MemberData:
             timestamps=ts.data.astype(np.float64),
         )
 
+    def with_items(self, columns: np.ndarray) -> MemberData:
+        """The same members with only the items ``columns`` (sorted indices), renumbered
+        0..len-1 in that order; ratings of other items are dropped."""
+        columns = np.asarray(columns, dtype=np.int64)
+        position = np.full(self.n_items, -1, dtype=np.int64)
+        position[columns] = np.arange(len(columns))
+        keep = position[self.items] >= 0
+        embeddings = self.item_embeddings
+        return replace(
+            self,
+            users=self.users[keep],
+            items=position[self.items[keep]],
+            values=self.values[keep],
+            timestamps=self.timestamps[keep],
+            n_items=len(columns),
+            item_genres=[self.item_genres[i] for i in columns.tolist()],
+            item_embeddings=embeddings[columns] if len(embeddings) else embeddings,
+        )
+
     def _matrix(self, data: np.ndarray, dtype: type) -> sp.csr_matrix:
         return sp.csr_matrix(
             (data, (self.users, self.items)), shape=(self.n_members, self.n_items), dtype=dtype

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TypeGuard
+from typing import NamedTuple, TypeGuard
 
 import numpy as np
 import scipy.sparse as sp
@@ -135,20 +135,62 @@ def liked_matrix(X: sp.csr_matrix) -> sp.csr_matrix:
     return out
 
 
+class Row(NamedTuple):
+    """One row of a CSR matrix as views of its arrays: its column indices and values."""
+
+    indices: np.ndarray
+    data: np.ndarray
+
+    @property
+    def nnz(self) -> int:
+        return len(self.indices)
+
+    def value(self, column: int, default: float = 0.0) -> float:
+        hit = np.flatnonzero(self.indices == column)
+        return float(self.data[hit[0]]) if len(hit) else default
+
+
+def row_of(M: sp.csr_matrix, i: int) -> Row:
+    """Row ``i`` of ``M`` without building a matrix: scipy's ``M[i]`` costs ~50 µs, which
+    writing reasons for a million lists paid twenty million times."""
+    start, stop = M.indptr[i], M.indptr[i + 1]
+    return Row(M.indices[start:stop], M.data[start:stop])
+
+
 def strongest_seen(
-    history_row: sp.csr_matrix, column: np.ndarray, only: np.ndarray | None = None
+    history_row: Row | sp.csr_matrix, column: np.ndarray, only: np.ndarray | None = None
 ) -> int:
     """The seen item whose history weight x link to the target is largest; -1 if none is > 0.
 
-    ``only`` (item indices) limits the answer to those seen items, e.g. the member's likes.
+    ``column`` holds every item's link to the target; ``only`` (item indices) limits the
+    answer to those seen items, e.g. the member's likes.
     """
+    return strongest_link(history_row, column[history_row.indices], only)
+
+
+def strongest_link(
+    history_row: Row | sp.csr_matrix, links: np.ndarray, only: np.ndarray | None = None
+) -> int:
+    """:func:`strongest_seen` given only the links of the row's own items (``links[j]`` for
+    item ``history_row.indices[j]``): a dense model reads ~50 values, not a whole column."""
     if history_row.nnz == 0:
         return -1
-    contrib = history_row.data * column[history_row.indices]
+    contrib = history_row.data * links
     if only is not None:
-        contrib = np.where(np.isin(history_row.indices, only), contrib, -np.inf)
+        contrib = np.where(member_of(history_row.indices, only), contrib, -np.inf)
     best = int(np.argmax(contrib))
     return int(history_row.indices[best]) if contrib[best] > 0 else -1
+
+
+def member_of(values: np.ndarray, pool: np.ndarray) -> np.ndarray:
+    """``np.isin(values, pool)`` for the short arrays of one member's row: a binary search
+    in the sorted pool, about 5x faster than ``isin`` at this size (reasons ask it ~20 million
+    times for a million lists)."""
+    pool = np.sort(np.asarray(pool))
+    if len(pool) == 0:
+        return np.zeros(len(values), dtype=bool)
+    at = np.minimum(np.searchsorted(pool, values), len(pool) - 1)
+    return pool[at] == values
 
 
 def check_positive(value: float | None, name: str, *, allow_none: bool = False) -> None:

@@ -58,6 +58,7 @@ class Blend(Recommender):
         self.weights = weights
         self.normalise = normalise
         self.bucket_weights = bucket_weights
+        self._last_parts: tuple[bytes, np.ndarray] | None = None
 
     def fit(
         self,
@@ -77,6 +78,7 @@ class Blend(Recommender):
                     f"weights must be >= 0 and name components; bad: {sorted(unknown)}"
                 )
         self.X_ = check_interactions(X)
+        self._last_parts = None
         self.buckets_ = history_buckets(rating_counts(self.X_))
         for name, comp in self.components.items():
             fitted = getattr(comp, "X_", None)
@@ -86,7 +88,20 @@ class Blend(Recommender):
         return self
 
     def _parts(self, users: np.ndarray) -> np.ndarray:
-        """Normalised, weighted scores: shape (n_components, len(users), n_items)."""
+        """Normalised, weighted scores: shape (n_components, len(users), n_items).
+
+        The last batch's parts are kept: writing lists asks for a batch's picks and then for
+        what drove them (:meth:`contributions`), and scoring every component twice doubled
+        the cost of that stage."""
+        key = np.asarray(users, dtype=np.int64).tobytes()
+        last = getattr(self, "_last_parts", None)
+        if last is not None and last[0] == key:
+            return last[1]
+        parts = self._computed_parts(users)
+        self._last_parts = (key, parts)
+        return parts
+
+    def _computed_parts(self, users: np.ndarray) -> np.ndarray:
         seen = self.X_[users]
         weights = self.member_weights(users)
         parts = [

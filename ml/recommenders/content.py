@@ -7,7 +7,7 @@ from typing import Self
 import numpy as np
 import scipy.sparse as sp
 
-from ml.recommenders._sparse import check_interactions, row_ids
+from ml.recommenders._sparse import check_interactions, member_of, row_ids, row_of
 from ml.recommenders.base import Recommender
 
 
@@ -62,10 +62,10 @@ class ContentRecommender(Recommender):
     def explain(self, user: int, item: int, only: np.ndarray | None = None) -> int:
         """The item the member rated above their mean (and in ``only``) most similar to
         ``item``; -1 when there is none."""
-        row = self.weights_[user]
+        row = row_of(self.weights_, user)
         allowed = row.data > 0
         if only is not None:
-            allowed &= np.isin(row.indices, only)
+            allowed &= member_of(row.indices, only)
         if not allowed.any():
             return -1
         sims = self.item_vectors_[row.indices] @ self.item_vectors_[item]

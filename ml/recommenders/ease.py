@@ -3,6 +3,7 @@ for Sparse Data", WWW 2019)."""
 
 from __future__ import annotations
 
+import copy
 from typing import Self
 
 import numpy as np
@@ -14,7 +15,8 @@ from ml.recommenders._sparse import (
     check_positive,
     check_recency,
     history_matrix,
-    strongest_seen,
+    row_of,
+    strongest_link,
 )
 from ml.recommenders.base import Recommender
 
@@ -84,13 +86,24 @@ class EASE(Recommender):
         self.B_ = _solve(binarize(self.X_), self.l2)
         return self
 
+    def with_history(self, timestamps: sp.spmatrix | None, half_life: float | None) -> EASE:
+        """This fitted model with another recency half-life: B does not depend on it, so
+        tuning the half-life costs no new solve (the solve is most of a fit)."""
+        other = copy.copy(self)
+        other.history_half_life = half_life
+        other.history_ = history_matrix(
+            self.X_, timestamps, half_life, self.history_floor, owner="EASE"
+        )
+        return other
+
     def _score_batch(self, users: np.ndarray) -> np.ndarray:
         return np.asarray(self.history_[users] @ self.B_)
 
     def explain(self, user: int, item: int, only: np.ndarray | None = None) -> int:
         """The seen item (of ``only``) whose weighted link in B to ``item`` is largest (-1 if
         none > 0)."""
-        return strongest_seen(self.history_[user], self.B_[:, item], only)
+        row = row_of(self.history_, user)
+        return strongest_link(row, self.B_[row.indices, item], only)
 
 
 def check_catalogue_size(n_items: int, max_items: int, owner: str = "EASE") -> None:

@@ -12,6 +12,7 @@ from ml.recommenders._sparse import (
     check_interactions,
     check_recency,
     history_matrix,
+    row_of,
     strongest_seen,
 )
 from ml.recommenders.base import Recommender
@@ -106,7 +107,7 @@ class ItemKNN(Recommender):
         """The seen item (of ``only``) most similar to ``item`` after history weighting (-1
         if none)."""
         column = self.similarity_[:, item].toarray().ravel()
-        return strongest_seen(self.history_[user], column, only)
+        return strongest_seen(row_of(self.history_, user), column, only)
 
 
 def _top_similarity(

@@ -21,7 +21,13 @@ import numpy as np
 import scipy.sparse as sp
 
 from ml.evaluation.metrics import ndcg_at_k, recall_at_k
-from ml.recommenders._sparse import check_interactions, keep_columns, liked_matrix, row_ids
+from ml.recommenders._sparse import (
+    check_interactions,
+    keep_columns,
+    liked_matrix,
+    member_of,
+    row_ids,
+)
 from ml.recommenders.base import Recommender, top_k
 from ml.recommenders.blend import normalise_scores
 from ml.recommenders.content import _unit_rows
@@ -176,7 +182,7 @@ class NewItems(Recommender):
             affinity = self.text_affinity(user)
         contribution = link.data * np.maximum(affinity[link.indices], 1e-9)
         if exclude is not None:
-            contribution = np.where(np.isin(link.indices, exclude), -np.inf, contribution)
+            contribution = np.where(member_of(link.indices, exclude), -np.inf, contribution)
         best = int(np.argmax(contribution))
         return int(link.indices[best]) if np.isfinite(contribution[best]) else -1
 

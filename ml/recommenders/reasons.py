@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ml.recommenders._sparse import liked_matrix
+from ml.recommenders._sparse import liked_matrix, row_of
 from ml.recommenders.base import Recommender
 from ml.recommenders.cold_start import MIN_LIFT, SegmentColdStart
 from ml.recommenders.new_items import NewItems
@@ -76,7 +76,7 @@ class ReasonWriter:
     def _new_reason(self, user: int, item: int) -> str:
         """New items are scored through the rated items their text is closest to: name the
         one that counted most (never one the member disliked)."""
-        rated, liked = self.ratings[user].indices, self.liked[user].indices
+        rated, liked = row_of(self.ratings, user).indices, row_of(self.liked, user).indices
         if self._affinity[0] != user:  # one scoring per member, not one per new item
             self._affinity = (user, self.model.text_affinity(user))
         match = self.model.neighbour(
@@ -133,10 +133,10 @@ class ReasonWriter:
             return "new and rising: rated a lot lately"
         if model.cites == "popular":
             return self._popular_sentence(item)
-        seen = model.explain(user, item, self.liked[user].indices)
+        seen = model.explain(user, item, row_of(self.liked, user).indices)
         if seen < 0:
             return self._group_reason(user, item)
-        title, stars = self.titles[seen], float(self.ratings[user, seen])
+        title, stars = self.titles[seen], row_of(self.ratings, user).value(seen)
         if model.cites == "next":
             return f"often rated next after {title}, which you liked recently ({stars:g}★)"
         return f"because you liked {title} ({stars:g}★)"

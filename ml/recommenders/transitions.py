@@ -20,7 +20,8 @@ from ml.recommenders._sparse import (
     check_recency,
     recency_weights,
     row_ids,
-    strongest_seen,
+    row_of,
+    strongest_link,
     tie_breaker,
 )
 from ml.recommenders.base import Recommender
@@ -114,7 +115,8 @@ class TransitionEASE(Recommender):
     def explain(self, user: int, item: int, only: np.ndarray | None = None) -> int:
         """The seen item (of ``only``) whose weighted link in W to ``item`` is largest (-1 if
         none > 0)."""
-        return strongest_seen(self.history_[user], self.W_[:, item], only)
+        row = row_of(self.history_, user)
+        return strongest_link(row, self.W_[row.indices, item], only)
 
 
 def _follow_counts(

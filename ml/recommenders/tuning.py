@@ -292,17 +292,27 @@ def _tune_ease(
 ) -> tuple[float, float | None, float]:
     """The (penalty, recency half-life) with the best mean validation NDCG, and that NDCG."""
     best: tuple[float, float | None, float] = (500.0, None, -1.0)
-    for l2, half_life in EASE_GRID:
-        if half_life not in half_lives:
-            continue
-        score = 0.0
-        for fold in folds:
-            inner = replace(
-                context, timestamps=fold.train_timestamps, ease_l2=l2, ease_half_life=half_life
-            )
-            users = np.flatnonzero(np.diff(fold.test.indptr) > 0)
-            items, _ = fit_recommender("ease", fold.train, inner).recommend(users, context.k)
-            score += float(ndcg_at_k(items, fold.test[users]).mean()) / len(folds)
+    scores: dict[tuple[float, float | None], float] = {}
+    for fold in folds:
+        users = np.flatnonzero(np.diff(fold.test.indptr) > 0)
+        for l2 in dict.fromkeys(l2 for l2, _ in EASE_GRID):
+            # One solve per penalty; each half-life only reweights the history it scores.
+            inner = replace(context, timestamps=fold.train_timestamps, ease_l2=l2)
+            fitted = fit_recommender("ease", fold.train, replace(inner, ease_half_life=None))
+            for grid_l2, half_life in EASE_GRID:
+                if grid_l2 != l2 or half_life not in half_lives:
+                    continue
+                model = fitted
+                if half_life is not None and isinstance(fitted, EASE):
+                    model = fitted.with_history(fold.train_timestamps, half_life)
+                elif half_life is not None:  # item-kNN standing in for a large catalogue
+                    model = fit_recommender(
+                        "ease", fold.train, replace(inner, ease_half_life=half_life)
+                    )
+                items, _ = model.recommend(users, context.k)
+                score = float(ndcg_at_k(items, fold.test[users]).mean()) / len(folds)
+                scores[(l2, half_life)] = scores.get((l2, half_life), 0.0) + score
+    for (l2, half_life), score in scores.items():  # in EASE_GRID's order: ties to the first
         if score > best[2]:
             best = (l2, half_life, score)
     return best

@@ -15,6 +15,7 @@ import psycopg
 from django.db import connection, transaction
 from psycopg.copy import QueuedLibpqWriter
 
+from ml.recommenders.candidates import candidate_pool, pool_share
 from ml.recommenders.reasons import ReasonWriter
 from ml.recommenders.segment_popularity import SegmentPopularity
 from ml.recommenders.tuning import FitContext, fit_for_serving
@@ -23,7 +24,7 @@ from segments.models import RecommendationList, SegmentationRun
 from segments.params import RunParams
 from segments.services.dataset import Dataset
 
-BATCH = 1_000
+BATCH = 512  # the recommenders score 512 members at a time: one batch, scored once
 # (member pk, [(item pk, score, reason), ...]) per member: what one list row holds.
 Rows = list[tuple[int, Sequence[Sequence[Any]]]]
 SEGMENT_TOP = 100
@@ -47,8 +48,17 @@ def lists_rebuild(
     params: RunParams,
     progress: Callable[[int, int], None] | None = None,
 ) -> ListsBuilt:
-    """Fit the run's recommender on all ratings and write each member's top-k list."""
-    data = dataset.data
+    """Fit the run's recommender on all ratings and write each member's top-k list.
+
+    A catalogue past the candidate pool's size serves the pool's items only
+    (:mod:`ml.recommenders.candidates`); the metrics say how many and their share of ratings.
+    """
+    pool = candidate_pool(dataset.data.ratings())
+    data = dataset.data if pool is None else dataset.data.with_items(pool)
+    item_pks = dataset.item_pks if pool is None else dataset.item_pks[pool]
+    titles = dataset.item_titles()
+    if pool is not None:
+        titles = [titles[i] for i in pool.tolist()]
     n_segments = int(segmentation.metrics["n_segments"])
     context = FitContext(
         timestamps=data.timestamps_matrix(),
@@ -62,14 +72,13 @@ def lists_rebuild(
     demographics = encoder.transform(data.demographics())
     model = fit_for_serving(params.recommender, data.ratings(), context, demographics=demographics)
     labels = [e["label"] for e in segmentation.explanations]
-    reasons = ReasonWriter(
-        model, dataset.item_titles(), segmentation.labels, labels, encoder.feature_names_
-    )
+    reasons = ReasonWriter(model, titles, segmentation.labels, labels, encoder.feature_names_)
     with lists_writer(run_id=run.pk) as write:
         for start in range(0, dataset.n_members, BATCH):
             batch = np.arange(start, min(start + BATCH, dataset.n_members))
             items, scores = model.recommend(batch, params.top_k)
-            _lists_write(write, dataset, batch, items, scores, reasons.explain(batch, items))
+            why = reasons.explain(batch, items)
+            write(list_rows(dataset.member_pks[batch], item_pks, items, scores, why))
             if progress:
                 progress(int(batch[-1]) + 1, dataset.n_members)
     metrics = {
@@ -78,8 +87,13 @@ def lists_rebuild(
         "top_k": params.top_k,
         "members_without_ratings": int(reasons.served.cold_.sum()),
         "tuning": context.tuning,
+        "candidates": {
+            "items": data.n_items,
+            "catalogue": dataset.n_items,
+            "rating_share": round(pool_share(dataset.data.ratings(), pool), 4),
+        },
     }
-    return ListsBuilt(metrics, segment_top_items(reasons.served.segment_model, dataset.item_pks))
+    return ListsBuilt(metrics, segment_top_items(reasons.served.segment_model, item_pks))
 
 
 def segment_top_items(
@@ -93,18 +107,6 @@ def segment_top_items(
             [[int(item_pks[i]), round(float(rates[i]), 4), round(float(lifts[i]), 2)] for i in best]
         )
     return top
-
-
-def _lists_write(
-    write: Callable[[Rows], None],
-    dataset: Dataset,
-    batch: np.ndarray,
-    items: np.ndarray,
-    scores: np.ndarray,
-    why: list[list[str]],
-) -> None:
-    rows = list_rows(dataset.member_pks[batch], dataset.item_pks, items, scores, why)
-    write(rows)
 
 
 def list_rows(
