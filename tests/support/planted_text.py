@@ -325,8 +325,8 @@ def make_text_rich(
     rng = np.random.default_rng(random_state)
     item_group = rng.permutation(np.arange(n_items) % n_groups)
     member_group = rng.permutation(np.arange(n_members) % n_groups)
-    items = _make_items(rng, item_group)
-    members = _make_members(rng, member_group)
+    items = item_fields(rng, item_group)
+    members = member_fields(rng, member_group)
     ratings = _make_ratings(rng, member_group, item_group)
     return TextRichData(
         [f"m{i + 1:0{max(4, len(str(n_members)))}d}" for i in range(n_members)],
@@ -339,7 +339,7 @@ def make_text_rich(
     )
 
 
-def _make_items(rng: np.random.Generator, groups: np.ndarray) -> tuple[list, ...]:
+def item_fields(rng: np.random.Generator, groups: np.ndarray) -> tuple[list, ...]:
     n = len(groups)
     first = rng.integers(len(_TITLE_FIRST), size=n)
     second = rng.integers(len(_TITLE_SECOND), size=n)
@@ -363,7 +363,7 @@ def _make_items(rng: np.random.Generator, groups: np.ndarray) -> tuple[list, ...
     return titles, years, genres, descriptions
 
 
-def _make_members(rng: np.random.Generator, groups: np.ndarray) -> tuple[list, ...]:
+def member_fields(rng: np.random.Generator, groups: np.ndarray) -> tuple[list, ...]:
     n = len(groups)
     ages = [int(a) for a in rng.integers(15, 71, size=n)]
     genders = ["M" if male else "F" for male in rng.random(n) < 0.5]

@@ -66,6 +66,7 @@ class Command(BaseCommand):
 
     def _print_stage(self, stage: str, progress: float) -> None:
         self.stdout.write(f"  {progress:4.0%}  {stage}")
+        self.stdout.flush()  # live when piped (a log, CI, bench/scale_e2e.py timing stages)
 
     def _wait(self, run_id: int) -> None:
         """Follow the run until it ends; the sweep runs here too, so a run whose worker died
