@@ -310,15 +310,23 @@ class BlockFuser:
         missing = [name for name in self.blocks_ if name not in arrays]
         if missing:
             raise ValueError(f"blocks: missing block(s) {', '.join(missing)} seen in fit")
-        parts = []
-        for name in self.blocks_:
-            expected = self.recipe_[name]["columns"]
-            if arrays[name].shape[1] != expected:
+        n_rows = len(arrays[self.blocks_[0]])
+        widths = [int(self.recipe_[name]["columns"]) for name in self.blocks_]
+        for name, width in zip(self.blocks_, widths, strict=True):
+            if arrays[name].shape[1] != width:
                 raise ValueError(
-                    f"blocks[{name!r}]: expected {expected} columns, got {arrays[name].shape[1]}"
+                    f"blocks[{name!r}]: expected {width} columns, got {arrays[name].shape[1]}"
                 )
-            parts.append((arrays[name] - self.mean_[name]) * self.scale_[name])
-        return np.hstack(parts).astype(np.float32)
+        out = np.empty((n_rows, sum(widths)), dtype=np.float32)
+        start = 0
+        for name, width in zip(self.blocks_, widths, strict=True):
+            mean, scale = self.mean_[name], self.scale_[name]
+            # In row chunks straight into the output: a million members x 776 columns in
+            # float64, with its temporaries, ran a 24 GB machine out of memory.
+            for rows in _row_chunks(n_rows):
+                out[rows, start : start + width] = (arrays[name][rows] - mean) * scale
+            start += width
+        return out
 
     def fit_transform(self, blocks: dict[str, np.ndarray]) -> np.ndarray:
         return self.fit(blocks).transform(blocks)
@@ -327,7 +335,9 @@ class BlockFuser:
 def _check_blocks(blocks: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     if not blocks:
         raise ValueError("blocks: expected at least one block")
-    arrays = {name: np.asarray(block, dtype=np.float64) for name, block in blocks.items()}
+    # Float blocks keep their precision (a million float32 embeddings are 1.5 GB, twice that
+    # as float64); integers and booleans become float64.
+    arrays = {name: _floating(block) for name, block in blocks.items()}
     rows = {a.shape[0] for a in arrays.values() if a.ndim == 2}
     for name, a in arrays.items():
         if a.ndim != 2:
@@ -341,9 +351,30 @@ def _check_blocks(blocks: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return arrays
 
 
+ROW_CHUNK = 65_536
+
+
+def _row_chunks(n_rows: int) -> list[slice]:
+    return [slice(start, start + ROW_CHUNK) for start in range(0, max(n_rows, 1), ROW_CHUNK)]
+
+
+def _floating(block: np.ndarray) -> np.ndarray:
+    block = np.asarray(block)
+    return block if np.issubdtype(block.dtype, np.floating) else block.astype(np.float64)
+
+
 def _block_scaling(block: np.ndarray, weight: float) -> tuple[np.ndarray, np.ndarray]:
-    mean = block.mean(axis=0)
-    std = block.std(axis=0)
+    """Per column: the mean and ``weight / sqrt(c) / std`` (0 for constant columns), both
+    accumulated in float64 over row chunks, so no float64 copy of the block is made."""
+    n = max(len(block), 1)
+    total = np.zeros(block.shape[1])
+    for rows in _row_chunks(len(block)):
+        total += block[rows].sum(axis=0, dtype=np.float64)
+    mean = total / n
+    squares = np.zeros(block.shape[1])
+    for rows in _row_chunks(len(block)):
+        squares += ((block[rows] - mean) ** 2).sum(axis=0)
+    std = np.sqrt(squares / n)
     varying = std > 1e-12
     scale = np.where(varying, 1.0 / np.where(varying, std, 1.0), 0.0)
     return mean, scale * weight / np.sqrt(max(int(varying.sum()), 1))

@@ -168,8 +168,14 @@ def _fit(recipe: SegmentationRecipe, data: MemberData, note: Step) -> Segmentati
     source[active] = np.where(segmenter.noise_, "noise", "clustered")
     note("classify")
     profiles = data.profile_embeddings
-    rated = cheap_features(demographics, _first_items(data), profiles)
-    newcomers = cheap_features(demographics, None, profiles)
+    first_items = _first_items(data)
+
+    def rated(rows: np.ndarray) -> np.ndarray:
+        return cheap_features(demographics[rows], first_items[rows], _rows_of(profiles, rows))
+
+    def newcomers(rows: np.ndarray) -> np.ndarray:
+        return cheap_features(demographics[rows], None, _rows_of(profiles, rows))
+
     classifier, newcomer_classifier = _place_the_rest(
         rated, newcomers, labels, confidence, active, counts, seed
     )
@@ -242,8 +248,8 @@ def _first_items(data: MemberData) -> np.ndarray:
 
 
 def _place_the_rest(
-    rated: np.ndarray,
-    newcomers: np.ndarray,
+    rated: Callable[[np.ndarray], np.ndarray],
+    newcomers: Callable[[np.ndarray], np.ndarray],
     labels: np.ndarray,
     confidence: np.ndarray,
     active: np.ndarray,
@@ -252,24 +258,30 @@ def _place_the_rest(
 ) -> tuple[SegmentClassifier | None, SegmentClassifier | None]:
     """Classifiers trained on the clustered members: one on demographics, first items and
     profile for members with a few ratings, one without first items for members with none;
-    each places its members in place (``labels``, ``confidence``)."""
+    each places its members in place (``labels``, ``confidence``). ``rated(rows)`` and
+    ``newcomers(rows)`` build those features for the given rows only: for a million members
+    the full matrices were 5 GB, of which a sample trains and a few percent are placed."""
     if len(np.unique(labels[active])) < 2:
         labels[~active] = labels[active][0]
         return None, None
-    # Sampled before indexing: features[active] would copy every member's row.
     train = np.flatnonzero(active)
     train = train[stratified_rows(labels[train], FIT_MAX_ROWS, seed)]
     fitted = []
-    for features, rows in ((rated, ~active & (counts > 0)), (newcomers, counts == 0)):
+    for features, placed in ((rated, ~active & (counts > 0)), (newcomers, counts == 0)):
         classifier = SegmentClassifier(model="logistic", random_state=seed).fit(
-            features[train], labels[train]
+            features(train), labels[train]
         )
-        if rows.any():
-            proba = classifier.predict_proba(features[rows])
+        rows = np.flatnonzero(placed)
+        if len(rows):
+            proba = classifier.predict_proba(features(rows))
             labels[rows] = classifier.classes_[proba.argmax(axis=1)]
             confidence[rows] = proba.max(axis=1)
         fitted.append(classifier)
     return fitted[0], fitted[1]
+
+
+def _rows_of(block: np.ndarray | None, rows: np.ndarray) -> np.ndarray | None:
+    return None if block is None else block[rows]
 
 
 def _demographic_categories(data: MemberData, encoder: DemographicEncoder) -> dict[str, list[str]]:
