@@ -80,7 +80,8 @@ class Segmenter:
     def fit(self, X: np.ndarray) -> Segmenter:
         X = self._validate(X)
         fit_rows = self._fit_rows(len(X))
-        raw, centres, confidence = _FITTERS[self.algorithm](self, X[fit_rows])
+        sample = X if len(fit_rows) == len(X) else X[fit_rows]  # no copy when fitting all
+        raw, centres, confidence = _FITTERS[self.algorithm](self, sample)
         labels = np.full(len(X), -2, dtype=np.int64)  # -2: not in the fitted sample
         labels[fit_rows] = raw
         centres, labels = _compact(X, labels, centres)
@@ -117,7 +118,10 @@ class Segmenter:
             value = getattr(self, name)
             if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name}: expected a positive integer, got {value!r}")
-        X = np.asarray(X, dtype=np.float64)
+        # Float32 stays float32: a float64 copy of a million members' features was 6 GB.
+        X = np.asarray(X)
+        if not np.issubdtype(X.dtype, np.floating):
+            X = X.astype(np.float64)
         if X.ndim != 2 or not np.all(np.isfinite(X)):
             raise ValueError("X: expected a 2-D array of finite numbers")
         if self.n_clusters > len(X):
