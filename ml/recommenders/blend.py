@@ -94,9 +94,8 @@ class Blend(Recommender):
         what drove them (:meth:`contributions`), and scoring every component twice doubled
         the cost of that stage."""
         key = np.asarray(users, dtype=np.int64).tobytes()
-        last = getattr(self, "_last_parts", None)
-        if last is not None and last[0] == key:
-            return last[1]
+        if self._last_parts is not None and self._last_parts[0] == key:
+            return self._last_parts[1]
         parts = self._computed_parts(users)
         self._last_parts = (key, parts)
         return parts

@@ -76,8 +76,7 @@ class SegmentClassifier:
         labels = np.asarray(labels)
         if labels.shape != (len(X),):
             raise ValueError(f"labels: expected {len(X)} labels, got shape {labels.shape}")
-        classes, counts = np.unique(labels, return_counts=True)
-        if len(classes) < 2:
+        if len(np.unique(labels)) < 2:
             raise ValueError("labels: expected at least two segments to tell apart")
         rows = stratified_rows(labels, self.max_rows, self.random_state)
         X, labels = _check_X(np.asarray(X)[rows]), labels[rows]

@@ -53,8 +53,12 @@ def lists_rebuild(
     A catalogue past the candidate pool's size serves the pool's items only
     (:mod:`ml.recommenders.candidates`); the metrics say how many and their share of ratings.
     """
-    pool = candidate_pool(dataset.data.ratings())
+    ratings = dataset.data.ratings()
+    pool = candidate_pool(ratings)
+    share = pool_share(ratings, pool)
     data = dataset.data if pool is None else dataset.data.with_items(pool)
+    X = ratings if pool is None else data.ratings()
+    del ratings  # at 50M ratings each matrix is ~600 MB: keep only the one served
     item_pks = dataset.item_pks if pool is None else dataset.item_pks[pool]
     titles = dataset.item_titles()
     if pool is not None:
@@ -70,7 +74,7 @@ def lists_rebuild(
     )
     encoder = segmentation.placer.demographic_encoder
     demographics = encoder.transform(data.demographics())
-    model = fit_for_serving(params.recommender, data.ratings(), context, demographics=demographics)
+    model = fit_for_serving(params.recommender, X, context, demographics=demographics)
     labels = [e["label"] for e in segmentation.explanations]
     reasons = ReasonWriter(model, titles, segmentation.labels, labels, encoder.feature_names_)
     with lists_writer(run_id=run.pk) as write:
@@ -90,7 +94,7 @@ def lists_rebuild(
         "candidates": {
             "items": data.n_items,
             "catalogue": dataset.n_items,
-            "rating_share": round(pool_share(dataset.data.ratings(), pool), 4),
+            "rating_share": round(share, 4),
         },
     }
     return ListsBuilt(metrics, segment_top_items(reasons.served.segment_model, item_pks))
