@@ -59,6 +59,28 @@ class MemberData:
             timestamps=ts.data.astype(np.float64),
         )
 
+    def with_members(self, rows: np.ndarray) -> MemberData:
+        """Only the members ``rows`` (sorted indices), renumbered 0..len-1 in that order,
+        with their ratings; items stay as they are."""
+        rows = np.asarray(rows, dtype=np.int64)
+        position = np.full(self.n_members, -1, dtype=np.int64)
+        position[rows] = np.arange(len(rows))
+        keep = position[self.users] >= 0
+        profiles = self.profile_embeddings
+        picked = rows.tolist()
+        return replace(
+            self,
+            users=position[self.users[keep]],
+            items=self.items[keep],
+            values=self.values[keep],
+            timestamps=self.timestamps[keep],
+            n_members=len(rows),
+            ages=[self.ages[i] for i in picked],
+            genders=[self.genders[i] for i in picked],
+            occupations=[self.occupations[i] for i in picked],
+            profile_embeddings=None if profiles is None else profiles[rows],
+        )
+
     def with_items(self, columns: np.ndarray) -> MemberData:
         """The same members with only the items ``columns`` (sorted indices), renumbered
         0..len-1 in that order; ratings of other items are dropped."""

@@ -8,6 +8,7 @@ ratings it is given (never on anything held out beyond them).
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -60,6 +61,11 @@ RANDOM_FOLDS = 2
 # Tuning scores every weight combination for each validation member; a sample of them ranks
 # combinations as well and keeps tuning time flat as membership grows.
 TUNING_MAX_MEMBERS = 3_000
+# Validation fits (the blend's parts, the cold-start penalty, the new-item share) train on at
+# most this many members' rows: their cost and memory stop growing with membership, while
+# the final fits use every member. Penalties are not rescaled: a ridge prior's strength does
+# not depend on how many members there are.
+TUNING_MAX_ROWS = 200_000
 # A smaller validation part leaves the inner fit closer in size to the final one.
 RANDOM_VALIDATION_HOLDOUT = 0.1
 SIMPLER_WITHIN = 0.01
@@ -81,7 +87,8 @@ class FitContext:
     tuning: dict[str, Any] = field(default_factory=dict)
     # Segments from a validation fold's training ratings alone; without it the fold reuses
     # ``segments``, which saw the fold's held-out ratings and flatter the segment component.
-    relabel: Callable[[sp.csr_matrix, sp.csr_matrix], np.ndarray] | None = None
+    # Called as relabel(X, timestamps, members=rows) for a sample of members' rows.
+    relabel: Callable[..., np.ndarray] | None = None
 
 
 def fit_recommender(name: str, X: sp.csr_matrix, context: FitContext) -> Recommender:
@@ -136,12 +143,13 @@ def _fit_sequential(X: sp.csr_matrix, context: FitContext) -> Recommender:
 
 def _fit_tuned_ease(X: sp.csr_matrix, context: FitContext) -> Recommender:
     """Plain EASE (no recency), its penalty chosen on validation: the published baseline."""
-    l2, _, _ = _tune_ease(_validation_folds(X, context), context, half_lives=(None,))
+    l2, _, _ = _tune_ease(_validation_folds(*for_tuning(X, context)), context, half_lives=(None,))
     return fit_recommender("ease", X, replace(context, ease_l2=l2, ease_half_life=None))
 
 
 def _fit_tuned_blend(X: sp.csr_matrix, context: FitContext) -> Blend:
-    folds = _validation_folds(X, context)
+    sample, sampled = for_tuning(X, context)
+    folds = _validation_folds(sample, sampled)
     # Recency helps only where the held-out ratings are the latest ones.
     half_lives = (None,) if context.validation == "random" else (None, 5.0, 20.0)
     l2, half_life, ease_ndcg = _tune_ease(folds, context, half_lives=half_lives)
@@ -152,11 +160,11 @@ def _fit_tuned_blend(X: sp.csr_matrix, context: FitContext) -> Blend:
     scores: dict[str, list[np.ndarray]] = {bucket: [] for bucket in ("all", *BUCKETS)}
     for fold in folds:
         segments = (
-            context.relabel(fold.train, fold.train_timestamps)
-            if context.relabel
-            else context.segments
+            sampled.relabel(fold.train, fold.train_timestamps)
+            if sampled.relabel
+            else sampled.segments
         )
-        inner = replace(context, timestamps=fold.train_timestamps, segments=segments)
+        inner = replace(sampled, timestamps=fold.train_timestamps, segments=segments)
         parts = {name: fit_recommender(_part(name), fold.train, inner) for name in BLEND_GRID}
         users, ndcg = member_ndcg(parts, fold.train, fold.test, context.k, combos)
         buckets = history_buckets(rating_counts(fold.train))[users]
@@ -179,6 +187,7 @@ def _fit_tuned_blend(X: sp.csr_matrix, context: FitContext) -> Blend:
     }
     context.tuning = {
         "validation": f"{context.validation} x{len(folds)}",
+        "tuning_members": sample.shape[0],
         "ease_l2": l2,
         "ease_half_life": half_life,
         "ease_validation_ndcg": round(ease_ndcg, 4),
@@ -246,6 +255,31 @@ def _simplest_near_best(totals: dict[tuple[float, ...], float]) -> tuple[float, 
 
 def _part(name: str) -> str:
     return {"next": "next_item", "segment": "segment_popularity"}.get(name, name)
+
+
+def for_tuning(X: sp.csr_matrix, context: FitContext) -> tuple[sp.csr_matrix, FitContext]:
+    """``X`` and ``context`` restricted to at most TUNING_MAX_ROWS members, drawn at random
+    with the context's seed (all of them when there are fewer)."""
+    rows = tuning_rows(X.shape[0], context.seed)
+    if rows is None:
+        return X, context
+    relabel = context.relabel
+    profiles = context.profile_embeddings
+    return X[rows], replace(
+        context,
+        timestamps=context.timestamps[rows],
+        segments=context.segments[rows],
+        profile_embeddings=None if profiles is None else profiles[rows],
+        relabel=None if relabel is None else functools.partial(relabel, members=rows),
+    )
+
+
+def tuning_rows(n_members: int, seed: int) -> np.ndarray | None:
+    """Sorted rows of the members validation trains on, or None for all of them."""
+    if n_members <= TUNING_MAX_ROWS:
+        return None
+    rows = np.random.default_rng(seed).choice(n_members, TUNING_MAX_ROWS, replace=False)
+    return np.sort(rows)
 
 
 def _validation_folds(X: sp.csr_matrix, context: FitContext) -> list[Split]:
@@ -339,8 +373,10 @@ def fit_with_cold_start(
     if context.profile_embeddings is not None:
         options["demographics+profile"] = with_profiles(demographics, context.profile_embeddings)
     tuned = {}
+    rows = tuning_rows(X.shape[0], context.seed)
     for label, features in options.items():
-        l2, table = tune_l2(X, features, k=context.k, random_state=context.seed)
+        sample, sampled = (X, features) if rows is None else (X[rows], features[rows])
+        l2, table = tune_l2(sample, sampled, k=context.k, random_state=context.seed)
         tuned[label] = (l2, table[l2])
     label = max(tuned, key=lambda option: tuned[option][1])
     l2 = tuned[label][0]
@@ -357,8 +393,10 @@ def fit_with_cold_start(
 def with_profiles(demographics: np.ndarray, profiles: np.ndarray) -> np.ndarray:
     """Demographics beside profile embeddings scaled so each dimension varies about as much
     as a one-hot column (unit vectors of d dimensions have entries of about 1/sqrt(d))."""
-    profiles = np.asarray(profiles, dtype=np.float64)
-    return np.hstack([demographics, profiles * np.sqrt(profiles.shape[1])])
+    # float32: at a million members and 384 dimensions this matrix is 1.6 GB as it is.
+    profiles = np.asarray(profiles, dtype=np.float32)
+    scaled = profiles * np.float32(np.sqrt(profiles.shape[1]))
+    return np.hstack([demographics.astype(np.float32), scaled])
 
 
 def fit_with_new_items(model: Recommender, X: sp.csr_matrix, context: FitContext) -> NewItems:
@@ -375,7 +413,8 @@ def fit_with_new_items(model: Recommender, X: sp.csr_matrix, context: FitContext
     report: dict[str, Any] = {"new_items": n_new}
     share = 0.0
     if n_new:
-        fold = _validation_folds(X, context)[0]
+        sample, sampled = for_tuning(X, context)
+        fold = _validation_folds(sample, sampled)[0]
         natural = (np.bincount(fold.train.indices, minlength=X.shape[1]) == 0) & (
             np.bincount(fold.test.indices, minlength=X.shape[1]) > 0
         )
@@ -392,14 +431,14 @@ def fit_with_new_items(model: Recommender, X: sp.csr_matrix, context: FitContext
                 fold.train, fold.train_timestamps, fold.test, n_to_hide(X), context.seed
             )
             report["validation_new_items"] = f"{int(candidates.sum())} rated items hidden"
-        base = fit_recommender("ease", train, replace(context, timestamps=train_ts))
+        base = fit_recommender("ease", train, replace(sampled, timestamps=train_ts))
         scores = share_scores(
             base,
             train,
             test,
             candidates,
-            context.item_embeddings,
-            context.profile_embeddings,
+            sampled.item_embeddings,
+            sampled.profile_embeddings,
             k=context.k,
         )
         share = (

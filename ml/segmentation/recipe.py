@@ -10,7 +10,7 @@ from __future__ import annotations
 # this module for its names, and starting Django must stay fast.
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import scipy.sparse as sp
@@ -29,7 +29,7 @@ from ml.segmentation.features import (
     BlockFuser,
     DemographicEncoder,
     behaviour_factors,
-    first_item_embeddings,
+    first_item_picks,
     history_embeddings,
     rating_weights,
 )
@@ -57,6 +57,16 @@ class SegmentationResult:
 
 
 Step = Callable[[str], None]
+
+
+class Relabel(Protocol):
+    """Segments from other ratings: of every member, or of the rows ``members`` only."""
+
+    def __call__(
+        self, X: sp.csr_matrix, timestamps: sp.csr_matrix, members: np.ndarray | None = None
+    ) -> np.ndarray: ...
+
+
 # k auto sweeps K_RANGE: fewer than 4 segments rarely tell a marketer anything new.
 K_RANGE = (4, 12)
 
@@ -99,15 +109,24 @@ class SegmentationRecipe:
             algorithm=self.algorithm, n_clusters=k, random_state=self.seed, device=self.device
         )
         segmenter.fit(fused.X)
-        labels = segmenter.predict(fused.fuser.transform(fused.blocks))
+        labels = np.empty(data.n_members, dtype=np.int64)
         labels[fused.active] = segmenter.labels_
+        rest = np.flatnonzero(~fused.active)
+        if len(rest):
+            labels[rest] = segmenter.predict(fused.fuser.transform(fused.blocks, rows=rest))
         return labels
 
-    def relabeller(
-        self, data: MemberData, k: int
-    ) -> Callable[[sp.csr_matrix, sp.csr_matrix], np.ndarray]:
-        """``relabel`` of ``data``'s members for a ratings matrix and its timestamps."""
-        return lambda X, timestamps: self.relabel(data.with_ratings(X, timestamps), k)
+    def relabeller(self, data: MemberData, k: int) -> Relabel:
+        """``relabel`` of ``data``'s members for a ratings matrix and its timestamps; with
+        ``members`` (sorted row indices), of those members only, ``X`` holding their rows."""
+
+        def relabel(
+            X: sp.csr_matrix, timestamps: sp.csr_matrix, members: np.ndarray | None = None
+        ) -> np.ndarray:
+            chosen = data if members is None else data.with_members(members)
+            return self.relabel(chosen.with_ratings(X, timestamps), k)
+
+        return relabel
 
 
 @dataclass
@@ -133,8 +152,9 @@ def _fused(recipe: SegmentationRecipe, data: MemberData) -> _Fused:
             "ratings; import ratings or lower min_ratings"
         )
     weights = dict(recipe.feature_weights)
-    fuser = BlockFuser(weights=weights).fit({n: b[active] for n, b in blocks.items()})
-    X = fuser.transform({n: b[active] for n, b in blocks.items()})
+    rows = np.flatnonzero(active)  # most members: indexed, never copied block by block
+    fuser = BlockFuser(weights=weights).fit(blocks, rows=rows)
+    X = fuser.transform(blocks, rows=rows)
     return _Fused(blocks, demographics, demo_encoder, active, fuser, X)
 
 
@@ -168,10 +188,11 @@ def _fit(recipe: SegmentationRecipe, data: MemberData, note: Step) -> Segmentati
     source[active] = np.where(segmenter.noise_, "noise", "clustered")
     note("classify")
     profiles = data.profile_embeddings
-    first_items = _first_items(data)
+    first_picks = _first_item_picks(data)
 
     def rated(rows: np.ndarray) -> np.ndarray:
-        return cheap_features(demographics[rows], first_items[rows], _rows_of(profiles, rows))
+        first_items = np.asarray(first_picks[rows] @ data.item_embeddings, dtype=np.float32)
+        return cheap_features(demographics[rows], first_items, _rows_of(profiles, rows))
 
     def newcomers(rows: np.ndarray) -> np.ndarray:
         return cheap_features(demographics[rows], None, _rows_of(profiles, rows))
@@ -236,14 +257,9 @@ def _feature_blocks(
     return blocks
 
 
-def _first_items(data: MemberData) -> np.ndarray:
-    return first_item_embeddings(
-        data.users,
-        data.items,
-        data.timestamps,
-        data.n_members,
-        data.item_embeddings,
-        n_first=FIRST_ITEMS,
+def _first_item_picks(data: MemberData) -> sp.csr_matrix:
+    return first_item_picks(
+        data.users, data.items, data.timestamps, data.n_members, data.n_items, FIRST_ITEMS
     )
 
 
