@@ -242,20 +242,32 @@ def first_item_embeddings(
     Returns float32 (n_users, dim); members with no ratings get a row of zeros. This is what a
     new member has after a few ratings, so it feeds :func:`classifier.cheap_features`.
     """
+    picks = first_item_picks(users, items, timestamps, n_users, len(item_embeddings), n_first)
+    return np.asarray(picks @ np.asarray(item_embeddings, dtype=np.float64), dtype=np.float32)
+
+
+def first_item_picks(
+    users: np.ndarray,
+    items: np.ndarray,
+    timestamps: np.ndarray,
+    n_users: int,
+    n_items: int,
+    n_first: int = 5,
+) -> sp.csr_matrix:
+    """(n_users, n_items) weights averaging each member's first ``n_first`` items: times the
+    item embeddings, :func:`first_item_embeddings` of any rows, without the dense matrix of
+    every member (1.5 GB at a million members)."""
     users, items = np.asarray(users, dtype=np.int64), np.asarray(items, dtype=np.int64)
     if n_first < 1:
         raise ValueError(f"n_first: expected a positive integer, got {n_first!r}")
-    _check_ratings(users, items, np.zeros(len(users)), n_users, len(item_embeddings))
+    _check_ratings(users, items, np.zeros(len(users)), n_users, n_items)
     order = np.lexsort((np.arange(len(users)), np.asarray(timestamps, dtype=np.float64), users))
     sorted_users = users[order]
     starts = np.searchsorted(sorted_users, sorted_users, side="left")
     keep = order[np.arange(len(order)) - starts < n_first]
     counts = np.bincount(users[keep], minlength=n_users)
     weights = 1.0 / counts[users[keep]]
-    picks = sp.csr_matrix(
-        (weights, (users[keep], items[keep])), shape=(n_users, len(item_embeddings))
-    )
-    return np.asarray(picks @ np.asarray(item_embeddings, dtype=np.float64), dtype=np.float32)
+    return sp.csr_matrix((weights, (users[keep], items[keep])), shape=(n_users, n_items))
 
 
 class BlockFuser:
@@ -283,7 +295,9 @@ class BlockFuser:
     def __init__(self, weights: dict[str, float] | None = None) -> None:
         self.weights = weights
 
-    def fit(self, blocks: dict[str, np.ndarray]) -> BlockFuser:
+    def fit(self, blocks: dict[str, np.ndarray], rows: np.ndarray | None = None) -> BlockFuser:
+        """Learn each block's scaling from its rows ``rows`` (all rows by default; an index
+        array, so that fitting on most members of a million makes no copy of the blocks)."""
         arrays = _check_blocks(blocks)
         weights = dict(self.weights or {})
         for name, weight in weights.items():
@@ -299,18 +313,21 @@ class BlockFuser:
         self.mean_, self.scale_ = {}, {}
         for name in self.blocks_:
             self.mean_[name], self.scale_[name] = _block_scaling(
-                arrays[name], self.recipe_[name]["weight"]
+                arrays[name], self.recipe_[name]["weight"], rows
             )
         return self
 
-    def transform(self, blocks: dict[str, np.ndarray]) -> np.ndarray:
+    def transform(
+        self, blocks: dict[str, np.ndarray], rows: np.ndarray | None = None
+    ) -> np.ndarray:
+        """The fused rows ``rows`` of ``blocks`` (all rows by default), float32."""
         if not hasattr(self, "blocks_"):
             raise RuntimeError("BlockFuser: call fit before transform")
         arrays = _check_blocks({name: blocks[name] for name in self.blocks_ if name in blocks})
         missing = [name for name in self.blocks_ if name not in arrays]
         if missing:
             raise ValueError(f"blocks: missing block(s) {', '.join(missing)} seen in fit")
-        n_rows = len(arrays[self.blocks_[0]])
+        n_rows = len(arrays[self.blocks_[0]]) if rows is None else len(rows)
         widths = [int(self.recipe_[name]["columns"]) for name in self.blocks_]
         for name, width in zip(self.blocks_, widths, strict=True):
             if arrays[name].shape[1] != width:
@@ -323,8 +340,8 @@ class BlockFuser:
             mean, scale = self.mean_[name], self.scale_[name]
             # In row chunks straight into the output: a million members x 776 columns in
             # float64, with its temporaries, ran a 24 GB machine out of memory.
-            for rows in _row_chunks(n_rows):
-                out[rows, start : start + width] = (arrays[name][rows] - mean) * scale
+            for target, source in _row_chunks(n_rows, rows):
+                out[target, start : start + width] = (arrays[name][source] - mean) * scale
             start += width
         return out
 
@@ -354,8 +371,12 @@ def _check_blocks(blocks: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 ROW_CHUNK = 65_536
 
 
-def _row_chunks(n_rows: int) -> list[slice]:
-    return [slice(start, start + ROW_CHUNK) for start in range(0, max(n_rows, 1), ROW_CHUNK)]
+def _row_chunks(
+    n_rows: int, rows: np.ndarray | None = None
+) -> list[tuple[slice, slice | np.ndarray]]:
+    """(output rows, source rows) per chunk: the same slice, or a slice of ``rows``."""
+    chunks = [slice(start, start + ROW_CHUNK) for start in range(0, max(n_rows, 1), ROW_CHUNK)]
+    return [(chunk, chunk if rows is None else rows[chunk]) for chunk in chunks]
 
 
 def _floating(block: np.ndarray) -> np.ndarray:
@@ -363,17 +384,21 @@ def _floating(block: np.ndarray) -> np.ndarray:
     return block if np.issubdtype(block.dtype, np.floating) else block.astype(np.float64)
 
 
-def _block_scaling(block: np.ndarray, weight: float) -> tuple[np.ndarray, np.ndarray]:
-    """Per column: the mean and ``weight / sqrt(c) / std`` (0 for constant columns), both
-    accumulated in float64 over row chunks, so no float64 copy of the block is made."""
-    n = max(len(block), 1)
+def _block_scaling(
+    block: np.ndarray, weight: float, rows: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per column of the rows ``rows``: the mean and ``weight / sqrt(c) / std`` (0 for
+    constant columns), both accumulated in float64 over row chunks, so no float64 copy of
+    the block is made."""
+    n_rows = len(block) if rows is None else len(rows)
+    n = max(n_rows, 1)
     total = np.zeros(block.shape[1])
-    for rows in _row_chunks(len(block)):
-        total += block[rows].sum(axis=0, dtype=np.float64)
+    for _, source in _row_chunks(n_rows, rows):
+        total += block[source].sum(axis=0, dtype=np.float64)
     mean = total / n
     squares = np.zeros(block.shape[1])
-    for rows in _row_chunks(len(block)):
-        squares += ((block[rows] - mean) ** 2).sum(axis=0)
+    for _, source in _row_chunks(n_rows, rows):
+        squares += ((block[source] - mean) ** 2).sum(axis=0)
     std = np.sqrt(squares / n)
     varying = std > 1e-12
     scale = np.where(varying, 1.0 / np.where(varying, std, 1.0), 0.0)
