@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple, TypeGuard
 
 import numpy as np
@@ -180,6 +181,75 @@ def strongest_link(
         contrib = np.where(member_of(history_row.indices, only), contrib, -np.inf)
     best = int(np.argmax(contrib))
     return int(history_row.indices[best]) if contrib[best] > 0 else -1
+
+
+def strongest_links(
+    history: sp.csr_matrix,
+    links: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    users: np.ndarray,
+    items: np.ndarray,
+    only: sp.csr_matrix | None = None,
+) -> np.ndarray:
+    """:func:`strongest_link` for many picks at once: per pick ``p``, the item ``j`` of
+    ``history``'s row ``users[p]`` with the largest ``history[u, j] * links(j, items[p])``,
+    among the row's items stored in ``only``'s row when it is given; -1 where none is > 0.
+
+    ``links(js, targets)`` gives the link of each ``js[q]`` to ``targets[q]``. One pass of
+    numpy over a batch's (pick, seen item) pairs, where a call per pick cost ~90 µs: the
+    reasons of a million lists took longer than computing the lists.
+    """
+    users = np.asarray(users, dtype=np.int64)
+    items = np.asarray(items, dtype=np.int64)
+    pick, flat = _row_entries(history, users)
+    best = np.full(len(users), -1, dtype=np.int64)
+    if len(flat) == 0:
+        return best
+    seen = history.indices[flat].astype(np.int64)
+    contrib = history.data[flat] * links(seen, items[pick])
+    if only is not None:
+        contrib = np.where(values_at(only, users[pick], seen) != 0, contrib, -np.inf)
+    # Per pick, its largest contribution first; ties keep the row's order, as argmax does.
+    order = np.lexsort((-contrib, pick))
+    first = order[np.r_[True, pick[order][1:] != pick[order][:-1]]]
+    positive = contrib[first] > 0
+    best[pick[first[positive]]] = seen[first[positive]]
+    return best
+
+
+def values_at(
+    M: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray, default: float = 0.0
+) -> np.ndarray:
+    """``M[rows[p], cols[p]]`` for every pair ``p`` (``default`` where nothing is stored),
+    by one sorted search over the stored entries of the rows asked about."""
+    rows = np.asarray(rows, dtype=np.int64)
+    cols = np.asarray(cols, dtype=np.int64)
+    out = np.full(len(rows), default, dtype=np.float64)
+    if len(rows) == 0:
+        return out
+    unique, where = np.unique(rows, return_inverse=True)
+    owner, flat = _row_entries(M, unique)
+    if len(flat) == 0:
+        return out
+    n_cols = np.int64(M.shape[1])
+    keys = owner * n_cols + M.indices[flat]
+    order = np.argsort(keys, kind="stable")
+    keys = keys[order]
+    wanted = where.astype(np.int64) * n_cols + cols
+    at = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+    found = (cols >= 0) & (keys[at] == wanted)
+    out[found] = M.data[flat[order[at[found]]]]
+    return out
+
+
+def _row_entries(M: sp.csr_matrix, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(position in ``rows``, index into ``M.indices``/``M.data``) of every stored entry of
+    the rows ``rows``, row by row."""
+    starts, stops = M.indptr[rows].astype(np.int64), M.indptr[rows + 1].astype(np.int64)
+    lengths = stops - starts
+    owner = np.repeat(np.arange(len(rows), dtype=np.int64), lengths)
+    offsets = np.cumsum(lengths) - lengths
+    flat = np.arange(int(lengths.sum()), dtype=np.int64) - offsets[owner] + starts[owner]
+    return owner, flat
 
 
 def member_of(values: np.ndarray, pool: np.ndarray) -> np.ndarray:

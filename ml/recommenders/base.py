@@ -11,6 +11,8 @@ from typing import Self
 import numpy as np
 import scipy.sparse as sp
 
+from ml.recommenders._sparse import row_of
+
 
 class Recommender:
     """Base class: subclasses implement ``fit`` and ``_score_batch``.
@@ -57,6 +59,20 @@ class Recommender:
         member's history override this to give reasons like "because you liked Alien".
         """
         return -1
+
+    def explain_many(
+        self, users: np.ndarray, items: np.ndarray, only: sp.csr_matrix | None = None
+    ) -> np.ndarray:
+        """:meth:`explain` of each pick (``users[p]``, ``items[p]``), ``only`` a matrix whose
+        row of each member holds the seen items allowed. Models with a fast batch answer
+        override this."""
+        return np.array(
+            [
+                self.explain(int(u), int(i), None if only is None else row_of(only, u).indices)
+                for u, i in zip(users, items, strict=True)
+            ],
+            dtype=np.int64,
+        )
 
     def parts(
         self, users: np.ndarray, items: np.ndarray

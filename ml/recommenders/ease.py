@@ -17,6 +17,7 @@ from ml.recommenders._sparse import (
     history_matrix,
     row_of,
     strongest_link,
+    strongest_links,
 )
 from ml.recommenders.base import Recommender
 
@@ -104,6 +105,14 @@ class EASE(Recommender):
         none > 0)."""
         row = row_of(self.history_, user)
         return strongest_link(row, self.B_[row.indices, item], only)
+
+    def explain_many(
+        self, users: np.ndarray, items: np.ndarray, only: sp.csr_matrix | None = None
+    ) -> np.ndarray:
+        return strongest_links(self.history_, self._link, users, items, only)
+
+    def _link(self, seen: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        return self.B_[seen, targets]
 
 
 def check_catalogue_size(n_items: int, max_items: int, owner: str = "EASE") -> None:

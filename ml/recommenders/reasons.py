@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ml.recommenders._sparse import liked_matrix, row_of
+from ml.recommenders._sparse import liked_matrix, row_of, values_at
 from ml.recommenders.base import Recommender
 from ml.recommenders.cold_start import MIN_LIFT, SegmentColdStart
 from ml.recommenders.new_items import NewItems
@@ -113,15 +113,46 @@ class ReasonWriter:
 
     def _explain(self, model: Recommender, users: np.ndarray, items: np.ndarray) -> list[list[str]]:
         names, models = model.parts(users, items)
+        seen, stars = self._seen_items(models, names, users, items)
         return [
             [
-                self._reason(models, names[r, c], int(u), int(items[r, c]))
+                self._reason(models, names[r, c], int(u), int(items[r, c]), seen[r, c], stars[r, c])
                 for c in range(items.shape[1])
             ]
             for r, u in enumerate(users)
         ]
 
-    def _reason(self, models: dict[str, Recommender], name: str, user: int, item: int) -> str:
+    def _seen_items(
+        self,
+        models: dict[str, Recommender],
+        names: np.ndarray,
+        users: np.ndarray,
+        items: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Per pick, the liked item its model cites (-1 for none) and the member's rating of
+        it: one batch call per model, not one call per pick."""
+        seen = np.full(items.shape, -1, dtype=np.int64)
+        rated = (items >= 0) & ~self.model.new_[np.maximum(items, 0)]
+        for name, part in models.items():
+            if part.cites not in ("liked", "next"):
+                continue
+            rows, cols = np.nonzero(rated & (names == name))
+            if len(rows):
+                seen[rows, cols] = part.explain_many(users[rows], items[rows, cols], self.liked)
+        stars = np.zeros(items.shape)
+        rows, cols = np.nonzero(seen >= 0)
+        stars[rows, cols] = values_at(self.ratings, users[rows], seen[rows, cols])
+        return seen, stars
+
+    def _reason(
+        self,
+        models: dict[str, Recommender],
+        name: str,
+        user: int,
+        item: int,
+        seen: int,
+        stars: float,
+    ) -> str:
         if item < 0 or not name:
             return ""
         if self.model.new_[item]:
@@ -133,10 +164,9 @@ class ReasonWriter:
             return "new and rising: rated a lot lately"
         if model.cites == "popular":
             return self._popular_sentence(item)
-        seen = model.explain(user, item, row_of(self.liked, user).indices)
         if seen < 0:
             return self._group_reason(user, item)
-        title, stars = self.titles[seen], row_of(self.ratings, user).value(seen)
+        title = self.titles[seen]
         if model.cites == "next":
             return f"often rated next after {title}, which you liked recently ({stars:g}★)"
         return f"because you liked {title} ({stars:g}★)"

@@ -22,6 +22,7 @@ from ml.recommenders._sparse import (
     row_ids,
     row_of,
     strongest_link,
+    strongest_links,
     tie_breaker,
 )
 from ml.recommenders.base import Recommender
@@ -117,6 +118,14 @@ class TransitionEASE(Recommender):
         none > 0)."""
         row = row_of(self.history_, user)
         return strongest_link(row, self.W_[row.indices, item], only)
+
+    def explain_many(
+        self, users: np.ndarray, items: np.ndarray, only: sp.csr_matrix | None = None
+    ) -> np.ndarray:
+        return strongest_links(self.history_, self._link, users, items, only)
+
+    def _link(self, seen: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        return self.W_[seen, targets]
 
 
 def _follow_counts(
