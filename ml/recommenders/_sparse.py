@@ -200,7 +200,7 @@ def strongest_links(
     """
     users = np.asarray(users, dtype=np.int64)
     items = np.asarray(items, dtype=np.int64)
-    pick, flat = _row_entries(history, users)
+    pick, flat = row_entries(history, users)
     best = np.full(len(users), -1, dtype=np.int64)
     if len(flat) == 0:
         return best
@@ -208,12 +208,29 @@ def strongest_links(
     contrib = history.data[flat] * links(seen, items[pick])
     if only is not None:
         contrib = np.where(values_at(only, users[pick], seen) != 0, contrib, -np.inf)
-    # Per pick, its largest contribution first; ties keep the row's order, as argmax does.
-    order = np.lexsort((-contrib, pick))
-    first = order[np.r_[True, pick[order][1:] != pick[order][:-1]]]
-    positive = contrib[first] > 0
-    best[pick[first[positive]]] = seen[first[positive]]
+    at = argmax_per_group(pick, contrib, len(users))
+    found = at >= 0
+    found[found] = contrib[at[found]] > 0
+    best[found] = seen[at[found]]
     return best
+
+
+def argmax_per_group(groups: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
+    """Per group ``g`` in 0..n_groups-1, the position in ``values`` of its largest value
+    (the first one on ties, as ``np.argmax``), or -1 for a group with no values.
+
+    ``groups`` must be nondecreasing (entries grouped, as :func:`row_entries` gives them).
+    """
+    out = np.full(n_groups, -1, dtype=np.int64)
+    if len(values) == 0:
+        return out
+    starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
+    lengths = np.diff(np.r_[starts, len(values)])
+    best = np.maximum.reduceat(values, starts)
+    at_best = np.flatnonzero(values == np.repeat(best, lengths))
+    first = at_best[np.r_[True, groups[at_best][1:] != groups[at_best][:-1]]]
+    out[groups[first]] = first
+    return out
 
 
 def values_at(
@@ -227,7 +244,7 @@ def values_at(
     if len(rows) == 0:
         return out
     unique, where = np.unique(rows, return_inverse=True)
-    owner, flat = _row_entries(M, unique)
+    owner, flat = row_entries(M, unique)
     if len(flat) == 0:
         return out
     n_cols = np.int64(M.shape[1])
@@ -241,7 +258,7 @@ def values_at(
     return out
 
 
-def _row_entries(M: sp.csr_matrix, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def row_entries(M: sp.csr_matrix, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(position in ``rows``, index into ``M.indices``/``M.data``) of every stored entry of
     the rows ``rows``, row by row."""
     starts, stops = M.indptr[rows].astype(np.int64), M.indptr[rows + 1].astype(np.int64)

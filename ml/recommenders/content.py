@@ -27,8 +27,6 @@ class ContentRecommender(Recommender):
     ----------
     item_vectors_ : ndarray of shape (n_items, dim)
         Unit-normalised embeddings.
-    member_vectors_ : ndarray of shape (n_members, dim)
-        Unit-normalised taste vectors (zero for members without ratings).
     weights_ : csr_matrix
         The centred rating weights the taste vectors were built from.
     X_ : csr_matrix
@@ -53,11 +51,15 @@ class ContentRecommender(Recommender):
             raise ValueError(f"item_embeddings must have shape ({self.X_.shape[1]}, dim)")
         self.item_vectors_ = _unit_rows(emb)
         self.weights_ = _centred_weights(self.X_)
-        self.member_vectors_ = _unit_rows(np.asarray(self.weights_ @ self.item_vectors_))
         return self
 
+    def member_vectors(self, users: np.ndarray) -> np.ndarray:
+        """Unit-normalised taste vectors of ``users`` (zero for members without ratings),
+        built per batch: kept for every member they were 1.5 GB at a million members."""
+        return _unit_rows(np.asarray(self.weights_[users] @ self.item_vectors_))
+
     def _score_batch(self, users: np.ndarray) -> np.ndarray:
-        return self.member_vectors_[users] @ self.item_vectors_.T
+        return self.member_vectors(users) @ self.item_vectors_.T
 
     def explain(self, user: int, item: int, only: np.ndarray | None = None) -> int:
         """The item the member rated above their mean (and in ``only``) most similar to

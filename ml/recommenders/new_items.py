@@ -22,11 +22,14 @@ import scipy.sparse as sp
 
 from ml.evaluation.metrics import ndcg_at_k, recall_at_k
 from ml.recommenders._sparse import (
+    argmax_per_group,
     check_interactions,
     keep_columns,
     liked_matrix,
     member_of,
+    row_entries,
     row_ids,
+    values_at,
 )
 from ml.recommenders.base import Recommender, top_k
 from ml.recommenders.blend import normalise_scores
@@ -185,6 +188,33 @@ class NewItems(Recommender):
             contribution = np.where(member_of(link.indices, exclude), -np.inf, contribution)
         best = int(np.argmax(contribution))
         return int(link.indices[best]) if np.isfinite(contribution[best]) else -1
+
+    def text_affinities(self, users: np.ndarray) -> np.ndarray:
+        """:meth:`text_affinity` of many members at once: shape (len(users), n_items)."""
+        users = np.asarray(users, dtype=np.int64)
+        unit = normalise_scores(self.base.score(users), self.X_[users], "minmax")
+        liked = self.liked_[users]
+        unit[row_ids(liked), liked.indices] = 1.0
+        return unit
+
+    def neighbours(self, users: np.ndarray, items: np.ndarray, affinity: np.ndarray) -> np.ndarray:
+        """:meth:`neighbour` of each pick (``users[p]``, new ``items[p]``), never an item the
+        member rated and did not like; ``affinity[p]`` is the member's :meth:`text_affinity`
+        row. One numpy pass over the picks' links instead of a call per pick."""
+        users = np.asarray(users, dtype=np.int64)
+        pick, flat = row_entries(self.links_, np.asarray(items, dtype=np.int64))
+        linked = self.links_.indices[flat].astype(np.int64)
+        who = users[pick]
+        contribution = self.links_.data[flat] * np.maximum(affinity[pick, linked], 1e-9)
+        rated = ~np.isnan(values_at(self.X_, who, linked, default=np.nan))
+        disliked = rated & (values_at(self.liked_, who, linked) == 0)
+        contribution = np.where(disliked, -np.inf, contribution)
+        at = argmax_per_group(pick, contribution, len(users))
+        found = at >= 0
+        found[found] = np.isfinite(contribution[at[found]])
+        best = np.full(len(users), -1, dtype=np.int64)
+        best[found] = linked[at[found]]
+        return best
 
     def text_affinity(self, user: int) -> np.ndarray:
         """The member's affinity to every item, as :meth:`text_scores` weighs neighbours."""

@@ -59,44 +59,58 @@ class ReasonWriter:
         self.ratings = model.X_
         self.liked = liked_matrix(model.X_)
         n_members = max(model.X_.shape[0], 1)
-        self._affinity: tuple[int, np.ndarray] = (-1, np.zeros(0))
+        self._matches = np.zeros((0, 0), dtype=np.int64)  # this batch's new-item matches
         self.rated_share = np.bincount(model.X_.indices, minlength=model.X_.shape[1]) / n_members
 
     def explain(self, users: np.ndarray, items: np.ndarray) -> list[list[str]]:
+        users = np.asarray(users, dtype=np.int64)
+        items = np.asarray(items, dtype=np.int64)
+        self._matches = self._new_item_matches(users, items)
         cold = self.served.cold_[users]
         warm_rows = np.flatnonzero(~cold)
-        warm = self._explain(self.served.warm, users[warm_rows], items[warm_rows])
+        warm = self._explain(self.served.warm, users[warm_rows], items[warm_rows], warm_rows)
         out: list[list[str]] = [[] for _ in users]
         for row, why in zip(warm_rows, warm, strict=True):
             out[row] = why
         for row in np.flatnonzero(cold):
-            out[row] = [self._cold_reason(int(users[row]), int(i)) for i in items[row]]
+            out[row] = [
+                self._cold_reason(int(users[row]), int(i), int(self._matches[row, c]))
+                for c, i in enumerate(items[row])
+            ]
         return out
 
-    def _new_reason(self, user: int, item: int) -> str:
+    def _new_item_matches(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
+        """Per pick of a new item, the rated item its text is linked through that counted
+        most for the member (:meth:`NewItems.neighbours`); -1 elsewhere."""
+        matches = np.full(items.shape, -1, dtype=np.int64)
+        rows, cols = np.nonzero((items >= 0) & self.model.new_[np.maximum(items, 0)])
+        if len(rows) == 0:
+            return matches
+        members = np.unique(rows)
+        affinity = self.model.text_affinities(users[members])  # one scoring per batch
+        per_pick = affinity[np.searchsorted(members, rows)]
+        matches[rows, cols] = self.model.neighbours(users[rows], items[rows, cols], per_pick)
+        return matches
+
+    def _new_reason(self, user: int, match: int) -> str:
         """New items are scored through the rated items their text is closest to: name the
         one that counted most (never one the member disliked)."""
-        rated, liked = row_of(self.ratings, user).indices, row_of(self.liked, user).indices
-        if self._affinity[0] != user:  # one scoring per member, not one per new item
-            self._affinity = (user, self.model.text_affinity(user))
-        match = self.model.neighbour(
-            user, item, exclude=np.setdiff1d(rated, liked), affinity=self._affinity[1]
-        )
         if match < 0:
             return "new, not rated yet"
         close = f"new, not rated yet: its description is close to {self.titles[match]}"
-        if match in liked:
+        liked, rated = row_of(self.liked, user), row_of(self.ratings, user)
+        if liked.value(match):
             return f"{close}, which you liked"
-        if len(rated):
+        if rated.nnz:
             return f"{close}, which your ratings point to"
         who = "your profile" if self.model.profile_embeddings is not None else "your details"
         return f"{close}, which members with {who} rate"
 
-    def _cold_reason(self, user: int, item: int) -> str:
+    def _cold_reason(self, user: int, item: int, match: int) -> str:
         if item < 0:
             return ""
         if self.model.new_[item]:
-            return self._new_reason(user, item)
+            return self._new_reason(user, match)
         why = self.served.cold_reason(user, item)
         if why.kind == "segment":
             placed_by = "your profile" if self.model.profile_embeddings is not None else ""
@@ -111,12 +125,20 @@ class ReasonWriter:
     def _popular_sentence(self, item: int) -> str:
         return f"popular with members overall: rated by {self.rated_share[item]:.0%} of them"
 
-    def _explain(self, model: Recommender, users: np.ndarray, items: np.ndarray) -> list[list[str]]:
+    def _explain(
+        self, model: Recommender, users: np.ndarray, items: np.ndarray, batch_rows: np.ndarray
+    ) -> list[list[str]]:
         names, models = model.parts(users, items)
         seen, stars = self._seen_items(models, names, users, items)
+        matches = self._matches[batch_rows]
+        new = (items >= 0) & self.model.new_[np.maximum(items, 0)]
         return [
             [
-                self._reason(models, names[r, c], int(u), int(items[r, c]), seen[r, c], stars[r, c])
+                self._new_reason(int(u), int(matches[r, c]))
+                if new[r, c]
+                else self._reason(
+                    models, names[r, c], int(u), int(items[r, c]), seen[r, c], stars[r, c]
+                )
                 for c in range(items.shape[1])
             ]
             for r, u in enumerate(users)
@@ -155,8 +177,6 @@ class ReasonWriter:
     ) -> str:
         if item < 0 or not name:
             return ""
-        if self.model.new_[item]:
-            return self._new_reason(user, item)
         model = models[name]
         if model.cites == "segment":
             return self._segment_reason(user, item)

@@ -71,6 +71,21 @@ def test_the_neighbour_behind_a_new_item_is_never_a_disliked_one() -> None:
             assert model.neighbour(member, item, exclude=disliked) not in disliked
 
 
+def test_batch_neighbours_match_the_per_pick_answer() -> None:
+    X, emb, _ = planted()
+    model = NewItems(EASE(l2=10.0).fit(X), emb, share=0.1).fit(X)
+    liked = liked_matrix(X)
+    users = np.repeat(np.arange(X.shape[0]), model.new_.sum())
+    items = np.tile(np.flatnonzero(model.new_), X.shape[0])
+    affinity = model.text_affinities(np.arange(X.shape[0]))[users]
+    expected = [
+        model.neighbour(u, i, exclude=np.setdiff1d(X[u].indices, liked[u].indices))
+        for u, i in zip(users.tolist(), items.tolist(), strict=True)
+    ]
+    assert model.neighbours(users, items, affinity).tolist() == expected
+    assert np.allclose(affinity[0], model.text_affinity(0))
+
+
 def test_validation_gives_new_items_a_share_only_when_their_text_tells() -> None:
     def chosen(emb: np.ndarray, X: sp.csr_matrix) -> tuple[float, float]:
         ts = X.copy()
