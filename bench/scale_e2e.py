@@ -105,6 +105,7 @@ def main() -> None:
     parser.add_argument("--database", default="segrec_scale")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "SCALE.md")
     parser.add_argument("--skip-import", action="store_true", help="reuse the database")
+    parser.add_argument("--skip-run", action="store_true", help="import only")
     args = parser.parse_args()
     env = {
         **os.environ,
@@ -114,7 +115,8 @@ def main() -> None:
     }
     env.pop("CELERY_BROKER_URL", None)  # in-process run
     log = args.out.with_suffix(".log")
-    log.write_text("")
+    with log.open("a") as handle:  # every attempt's lines are kept, each under a header
+        handle.write(f"\n==== {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC {sys.argv[1:]}\n")
     manage = [PYTHON, "manage.py"]
     sizes = {
         name: count_lines(args.data / f"{name}.csv") for name in ("members", "items", "ratings")
@@ -138,10 +140,12 @@ def main() -> None:
         if importer.run("import") != 0:
             sys.exit("import failed; see " + str(log))
         rows += [[f"import ({name})", s, mb] for name, s, mb in importer.stages]
+    run_rows: list[list] = []
     runner = Monitored([*manage, "run_segmentation", "--k", args.k], env, log)
-    if runner.run("start (Django, models)") != 0:
-        sys.exit("run failed; see " + str(log))
-    run_rows = [r for r in runner.stages if r[0] != "succeeded"]
+    if not args.skip_run:
+        if runner.run("start (Django, models)") != 0:
+            sys.exit("run failed; see " + str(log))
+        run_rows = [r for r in runner.stages if r[0] != "succeeded"]
     rows += run_rows
     run_seconds = sum(r[1] for r in run_rows)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
