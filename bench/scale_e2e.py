@@ -157,10 +157,13 @@ def main() -> None:
         "| stage | seconds | peak RSS MB |",
         "|---|---:|---:|",
         *(f"| {name} | {seconds:.1f} | {mb:,.0f} |" for name, seconds, mb in rows),
-        f"| **the run (import excluded)** | **{run_seconds:.0f}** "
-        f"({run_seconds / 60:.1f} min; target <= 60) | **{runner.peak_mb:,.0f}** "
-        "(target <= 12,288) |",
     ]
+    if run_rows:
+        lines.append(
+            f"| **the run (import excluded)** | **{run_seconds:.0f}** "
+            f"({run_seconds / 60:.1f} min; target <= 60) | **{runner.peak_mb:,.0f}** "
+            "(target <= 12,288) |"
+        )
     args.out.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

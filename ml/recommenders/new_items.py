@@ -134,11 +134,7 @@ class NewItems(Recommender):
     def text_scores(self, users: np.ndarray, base_scores: np.ndarray | None = None) -> np.ndarray:
         """Each member's score for each new item (-inf for the other items): their affinity
         to the item's neighbours (see the module), weighted by closeness."""
-        if base_scores is None:
-            base_scores = self.base.score(users)
-        unit = normalise_scores(base_scores, self.X_[users], "minmax")  # seen items get 0
-        liked = self.liked_[users]
-        unit[row_ids(liked), liked.indices] = 1.0
+        unit = self.text_affinities(users, base_scores)
         scores = np.asarray(self.links_ @ unit.T).T
         return np.where(self.new_[None, :], scores, -np.inf).astype(np.float32)
 
@@ -189,10 +185,16 @@ class NewItems(Recommender):
         best = int(np.argmax(contribution))
         return int(link.indices[best]) if np.isfinite(contribution[best]) else -1
 
-    def text_affinities(self, users: np.ndarray) -> np.ndarray:
-        """:meth:`text_affinity` of many members at once: shape (len(users), n_items)."""
+    def text_affinities(
+        self, users: np.ndarray, base_scores: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Each member's affinity to every item, as :meth:`text_scores` weighs neighbours:
+        1 for an item they liked, 0 for one they rated and did not like, ``base``'s
+        normalised score (``base_scores`` when the caller has them) for the rest."""
         users = np.asarray(users, dtype=np.int64)
-        unit = normalise_scores(self.base.score(users), self.X_[users], "minmax")
+        if base_scores is None:
+            base_scores = self.base.score(users)
+        unit = normalise_scores(base_scores, self.X_[users], "minmax")  # seen items get 0
         liked = self.liked_[users]
         unit[row_ids(liked), liked.indices] = 1.0
         return unit
@@ -217,11 +219,8 @@ class NewItems(Recommender):
         return best
 
     def text_affinity(self, user: int) -> np.ndarray:
-        """The member's affinity to every item, as :meth:`text_scores` weighs neighbours."""
-        users = np.array([user])
-        unit = normalise_scores(self.base.score(users), self.X_[users], "minmax")[0]
-        unit[self.liked_[user].indices] = 1.0
-        return unit
+        """:meth:`text_affinities` of one member."""
+        return self.text_affinities(np.array([user]))[0]
 
     def explain(self, user: int, item: int, only: np.ndarray | None = None) -> int:
         """``base``'s answer for an item that is not new; for a new one, see :meth:`neighbour`."""

@@ -59,31 +59,37 @@ class ReasonWriter:
         self.ratings = model.X_
         self.liked = liked_matrix(model.X_)
         n_members = max(model.X_.shape[0], 1)
-        self._matches = np.zeros((0, 0), dtype=np.int64)  # this batch's new-item matches
         self.rated_share = np.bincount(model.X_.indices, minlength=model.X_.shape[1]) / n_members
 
     def explain(self, users: np.ndarray, items: np.ndarray) -> list[list[str]]:
         users = np.asarray(users, dtype=np.int64)
         items = np.asarray(items, dtype=np.int64)
-        self._matches = self._new_item_matches(users, items)
+        new = (items >= 0) & self.model.new_[np.maximum(items, 0)]
+        matches = self._new_item_matches(users, items, new)
         cold = self.served.cold_[users]
-        warm_rows = np.flatnonzero(~cold)
-        warm = self._explain(self.served.warm, users[warm_rows], items[warm_rows], warm_rows)
+        warm = np.flatnonzero(~cold)
+        why_warm = self._explain(
+            self.served.warm, users[warm], items[warm], new[warm], matches[warm]
+        )
         out: list[list[str]] = [[] for _ in users]
-        for row, why in zip(warm_rows, warm, strict=True):
+        for row, why in zip(warm, why_warm, strict=True):
             out[row] = why
         for row in np.flatnonzero(cold):
             out[row] = [
-                self._cold_reason(int(users[row]), int(i), int(self._matches[row, c]))
+                self._new_reason(int(users[row]), int(matches[row, c]))
+                if new[row, c]
+                else self._cold_reason(int(users[row]), int(i))
                 for c, i in enumerate(items[row])
             ]
         return out
 
-    def _new_item_matches(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
-        """Per pick of a new item, the rated item its text is linked through that counted
-        most for the member (:meth:`NewItems.neighbours`); -1 elsewhere."""
+    def _new_item_matches(
+        self, users: np.ndarray, items: np.ndarray, new: np.ndarray
+    ) -> np.ndarray:
+        """Per pick of a new item (``new``), the rated item its text is linked through that
+        counted most for the member (:meth:`NewItems.neighbours`); -1 elsewhere."""
         matches = np.full(items.shape, -1, dtype=np.int64)
-        rows, cols = np.nonzero((items >= 0) & self.model.new_[np.maximum(items, 0)])
+        rows, cols = np.nonzero(new)
         if len(rows) == 0:
             return matches
         members = np.unique(rows)
@@ -106,11 +112,10 @@ class ReasonWriter:
         who = "your profile" if self.model.profile_embeddings is not None else "your details"
         return f"{close}, which members with {who} rate"
 
-    def _cold_reason(self, user: int, item: int, match: int) -> str:
+    def _cold_reason(self, user: int, item: int) -> str:
+        """Why a rated ``item`` suits a member without ratings ("" for padding)."""
         if item < 0:
             return ""
-        if self.model.new_[item]:
-            return self._new_reason(user, match)
         why = self.served.cold_reason(user, item)
         if why.kind == "segment":
             placed_by = "your profile" if self.model.profile_embeddings is not None else ""
@@ -126,12 +131,15 @@ class ReasonWriter:
         return f"popular with members overall: rated by {self.rated_share[item]:.0%} of them"
 
     def _explain(
-        self, model: Recommender, users: np.ndarray, items: np.ndarray, batch_rows: np.ndarray
+        self,
+        model: Recommender,
+        users: np.ndarray,
+        items: np.ndarray,
+        new: np.ndarray,
+        matches: np.ndarray,
     ) -> list[list[str]]:
         names, models = model.parts(users, items)
-        seen, stars = self._seen_items(models, names, users, items)
-        matches = self._matches[batch_rows]
-        new = (items >= 0) & self.model.new_[np.maximum(items, 0)]
+        seen, stars = self._seen_items(models, names, users, items, ~new & (items >= 0))
         return [
             [
                 self._new_reason(int(u), int(matches[r, c]))
@@ -150,11 +158,11 @@ class ReasonWriter:
         names: np.ndarray,
         users: np.ndarray,
         items: np.ndarray,
+        rated: np.ndarray,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Per pick, the liked item its model cites (-1 for none) and the member's rating of
-        it: one batch call per model, not one call per pick."""
+        """Per pick of a rated item (``rated``), the liked item its model cites (-1 for
+        none) and the member's rating of it: one batch call per model, not one per pick."""
         seen = np.full(items.shape, -1, dtype=np.int64)
-        rated = (items >= 0) & ~self.model.new_[np.maximum(items, 0)]
         for name, part in models.items():
             if part.cites not in ("liked", "next"):
                 continue

@@ -143,7 +143,8 @@ def _fit_sequential(X: sp.csr_matrix, context: FitContext) -> Recommender:
 
 def _fit_tuned_ease(X: sp.csr_matrix, context: FitContext) -> Recommender:
     """Plain EASE (no recency), its penalty chosen on validation: the published baseline."""
-    l2, _, _ = _tune_ease(_validation_folds(*for_tuning(X, context)), context, half_lives=(None,))
+    sample, sampled = for_tuning(X, context)
+    l2, _, _ = _tune_ease(_validation_folds(sample, sampled), sampled, half_lives=(None,))
     return fit_recommender("ease", X, replace(context, ease_l2=l2, ease_half_life=None))
 
 
@@ -152,7 +153,7 @@ def _fit_tuned_blend(X: sp.csr_matrix, context: FitContext) -> Blend:
     folds = _validation_folds(sample, sampled)
     # Recency helps only where the held-out ratings are the latest ones.
     half_lives = (None,) if context.validation == "random" else (None, 5.0, 20.0)
-    l2, half_life, ease_ndcg = _tune_ease(folds, context, half_lives=half_lives)
+    l2, half_life, ease_ndcg = _tune_ease(folds, sampled, half_lives=half_lives)
     context.ease_l2, context.ease_half_life = l2, half_life
     combos = combinations(BLEND_GRID)
     keys = [tuple(c[name] for name in BLEND_GRID) for c in combos]
