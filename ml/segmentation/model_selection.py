@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from ml.segmentation.clustering import Segmenter
+from ml.segmentation.indices import cluster_indices
 
 STABLE_ARI = 0.8
 # Stability and the k sweep refit k-means many times; on a sample this size they answer the
@@ -124,7 +125,7 @@ def choose_k(sweep: Sequence[dict[str, Any]]) -> int:
 def _indices(
     X: np.ndarray, labels: np.ndarray, sample: int, random_state: int | None
 ) -> dict[str, float]:
-    from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
+    from sklearn.metrics import silhouette_score
 
     if len(np.unique(labels)) < 2:
         return {
@@ -137,6 +138,5 @@ def _indices(
         "silhouette": float(
             silhouette_score(X, labels, sample_size=size, random_state=random_state)
         ),
-        "davies_bouldin": float(davies_bouldin_score(X, labels)),
-        "calinski_harabasz": float(calinski_harabasz_score(X, labels)),
+        **cluster_indices(X, labels),
     }

@@ -33,6 +33,7 @@ from ml.segmentation.features import (
     history_embeddings,
     rating_weights,
 )
+from ml.segmentation.indices import cluster_indices
 from ml.segmentation.model_selection import choose_k, stability, sweep_k
 from ml.segmentation.placer import SegmentPlacer
 from ml.segmentation.report import light_sweep, project_members
@@ -162,12 +163,14 @@ def _fit(recipe: SegmentationRecipe, data: MemberData, note: Step) -> Segmentati
     note("features")
     seed, algorithm, k = recipe.seed, recipe.algorithm, recipe.k
     fused = _fused(recipe, data)
-    demographics, demo_encoder, active, X = (
+    demographics, demo_encoder, active, X, fuser = (
         fused.demographics,
         fused.demo_encoder,
         fused.active,
         fused.X,
+        fused.fuser,
     )
+    del fused  # its blocks (1.5 GB of history vectors at a million members) are fused into X
     counts = np.bincount(data.users, minlength=data.n_members)
     note("cluster")
     sweep = None
@@ -206,7 +209,7 @@ def _fit(recipe: SegmentationRecipe, data: MemberData, note: Step) -> Segmentati
         ratings=data.ratings(),
         item_genres=data.item_genres,
         demographics=_demographic_categories(data, demo_encoder),
-        clustered_blocks=fused.fuser.blocks_,
+        clustered_blocks=fuser.blocks_,
     )
     note("quality")
     metrics = _quality(X, segmenter, algorithm, seed, classifier, active, labels)
@@ -226,7 +229,7 @@ def _fit(recipe: SegmentationRecipe, data: MemberData, note: Step) -> Segmentati
         source=source,
         explanations=explanations,
         metrics=metrics,
-        recipe=fused.fuser.recipe_,
+        recipe=fuser.recipe_,
         sweep=sweep,
         placer=SegmentPlacer(
             demographic_encoder=demo_encoder,
@@ -317,7 +320,7 @@ def _quality(
     active: np.ndarray,
     labels: np.ndarray,
 ) -> dict[str, Any]:
-    from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
+    from sklearn.metrics import silhouette_score
 
     metrics: dict[str, Any] = {
         "n_segments": int(segmenter.n_clusters_),
@@ -331,8 +334,7 @@ def _quality(
         metrics["silhouette"] = float(
             silhouette_score(X, segmenter.labels_, sample_size=sample, random_state=seed)
         )
-        metrics["davies_bouldin"] = float(davies_bouldin_score(X, segmenter.labels_))
-        metrics["calinski_harabasz"] = float(calinski_harabasz_score(X, segmenter.labels_))
+        metrics.update(cluster_indices(X, segmenter.labels_))
         stab = stability(
             X,
             algorithm=algorithm,

@@ -64,7 +64,7 @@ def light_sweep(
     """``sweep_k`` on a sample of ``sample`` rows for k - spread .. k + spread (those
     possible), two stability refits each: a cheap check of a fixed k. None when no k fits
     or the algorithm takes no k."""
-    X = np.asarray(X, dtype=np.float64)
+    X = np.asarray(X)
     rows = np.random.default_rng(random_state).choice(
         len(X), size=min(sample, len(X)), replace=False
     )
@@ -72,7 +72,7 @@ def light_sweep(
     if algorithm in NO_K_SWEEP or not ks:
         return None
     return sweep_k(
-        X[rows],
+        X[rows].astype(np.float64),  # the sample only: all of X in float64 was 6 GB at 1M
         ks,
         algorithm=algorithm,
         random_state=random_state,

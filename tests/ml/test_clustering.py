@@ -94,3 +94,22 @@ def test_algorithm_list_matches_the_run_parameters() -> None:
     from segments.params import ALGORITHMS as RUN_ALGORITHMS
 
     assert ALGORITHMS == RUN_ALGORITHMS
+
+
+def test_kmeans_leaves_float32_features_as_they_were_and_labels_in_chunks() -> None:
+    """k-means centres X in place (no copy) and puts it back; labels and confidence come
+    from distances measured a chunk of rows at a time, the same as all at once."""
+    from sklearn.metrics import pairwise_distances
+
+    from ml.segmentation.clustering import DISTANCE_CHUNK
+
+    X, _ = make_blobs(n_samples=DISTANCE_CHUNK + 500, centers=4, n_features=5, random_state=3)
+    X = X.astype(np.float32)
+    before = X.copy()
+    segmenter = Segmenter("kmeans", n_clusters=4).fit(X)
+    assert X.dtype == np.float32
+    np.testing.assert_allclose(X, before, rtol=0, atol=1e-5)
+    squared = pairwise_distances(X.astype(np.float64), segmenter.centers_, metric="sqeuclidean")
+    np.testing.assert_array_equal(segmenter.predict(X), squared.argmin(axis=1))
+    two = np.sqrt(np.sort(squared, axis=1)[:, :2])
+    np.testing.assert_allclose(segmenter.confidence_, 1 - two[:, 0] / two[:, 1], atol=1e-9)
