@@ -22,6 +22,7 @@ from catalog.importers import ImportDataError, ItemRow, MemberRow, RatingRow
 from catalog.importers.checks import duplicates_reject, rating_error
 from catalog.importers.fast_csv import UNIX_MAX, NotPlain, PlainRatings
 from catalog.models import Item, Member, Rating
+from catalog.services.bulk_load import indexes_built_after, table_is_empty
 from catalog.services.import_report import Progress
 
 Counts = tuple[int, int, int]  # created, updated, unchanged
@@ -35,6 +36,7 @@ _MEMBER_TYPES = {
 _ITEM_TYPES = {"title": "text", "year": "integer", "genres": "jsonb", "description": "text"}
 _STAGE = "import_stage"
 _PROGRESS_ROWS = 50_000
+_JOIN_MEMORY = "256MB"
 
 
 class _Entity:
@@ -211,6 +213,8 @@ def _unknown_ids_reject(first_rows: list[RatingRow]) -> None:
 
 
 def _ratings_apply(rated_at: str, time_given: bool, *, deduplicate: bool) -> tuple[int, int]:
+    """(created, updated) of the staged ratings: an upsert, or into an empty table a plain
+    insert with its indexes and keys built afterwards (``catalog.services.bulk_load``)."""
     table, member, item = Rating._meta.db_table, Member._meta.db_table, Item._meta.db_table
     # A pair given twice keeps its last line; only the careful way can see lines.
     source = (
@@ -218,21 +222,31 @@ def _ratings_apply(rated_at: str, time_given: bool, *, deduplicate: bool) -> tup
         if deduplicate
         else _STAGE
     )
+    # LEFT JOIN: an unknown id becomes a NULL pk that the NOT NULL column refuses, so the
+    # plain path needs no separate look for them.
+    insert = (
+        f"INSERT INTO {table} (member_id, item_id, value, rated_at) "
+        f"SELECT m.id, i.id, s.value, {rated_at} FROM {source} s "
+        f"LEFT JOIN {member} m ON m.external_id = s.member "
+        f"LEFT JOIN {item} i ON i.external_id = s.item"
+    )
+    with connection.cursor() as cursor:
+        # The joins hash a million members' ids: in memory, not in batches on disk.
+        cursor.execute(f"SET LOCAL work_mem = '{_JOIN_MEMORY}'")
+    if table_is_empty(Rating):
+        # A pair staged twice (the plain path does not deduplicate) fails the unique
+        # constraint as it is rebuilt, as it would fail the upsert.
+        with indexes_built_after(Rating), connection.cursor() as cursor:
+            cursor.execute(insert)
+            return cursor.rowcount, 0
     fields = ["value", "rated_at"] if time_given else ["value"]
     sets = ", ".join(f"{name} = EXCLUDED.{name}" for name in fields)
     target = ", ".join(f"{table}.{name}" for name in fields)
     excluded = ", ".join(f"EXCLUDED.{name}" for name in fields)
-    # LEFT JOIN: an unknown id becomes a NULL pk that the NOT NULL column refuses, so the
-    # plain path needs no separate look for them.
-    sql = (
-        f"INSERT INTO {table} (member_id, item_id, value, rated_at) "
-        f"SELECT m.id, i.id, s.value, {rated_at} FROM {source} s "
-        f"LEFT JOIN {member} m ON m.external_id = s.member "
-        f"LEFT JOIN {item} i ON i.external_id = s.item "
-        f"ON CONFLICT (member_id, item_id) DO UPDATE SET {sets} "
+    return _upsert_counted(
+        f"{insert} ON CONFLICT (member_id, item_id) DO UPDATE SET {sets} "
         f"WHERE ROW({target}) IS DISTINCT FROM ROW({excluded})"
     )
-    return _upsert_counted(sql)
 
 
 def _upsert_counted(insert: str) -> tuple[int, int]:

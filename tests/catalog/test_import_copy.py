@@ -146,3 +146,44 @@ def test_a_constraint_refusing_rows_is_reported_and_writes_nothing(
     assert message.startswith("the database refused the ratings, nothing was imported: ")
     assert "no_threes" in message
     assert db_snapshot() == before
+
+
+def _rating_schema() -> tuple[list, list]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = 'segments_rating'::regclass ORDER BY conname"
+        )
+        constraints = cursor.fetchall()
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes "
+            "WHERE tablename = 'segments_rating' ORDER BY indexname"
+        )
+        return constraints, [*cursor.fetchall()]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_loading_an_empty_ratings_table_rebuilds_its_keys_as_they_were(tmp_path: Path) -> None:
+    """Into an empty table ratings go in with the indexes and keys dropped and rebuilt after;
+    the rebuilt ones are the same and still refuse what they refused before."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the bulk load is PostgreSQL's")
+    from django.db import IntegrityError, transaction
+
+    from catalog.models import Item, Member
+
+    catalogue(tmp_path)
+    schema = _rating_schema()
+    assert any("FOREIGN KEY" in definition for _, definition in schema[0])
+
+    first = csv_import(**write(tmp_path, ratings=HEADER + GOOD))
+    assert first.ratings.created == 1_200 and Rating.objects.count() == 1_200
+    assert _rating_schema() == schema
+    again = csv_import(**write(tmp_path, ratings=HEADER + GOOD.replace("m0,i0,0.0", "m0,i0,5.0")))
+    assert (again.ratings.created, again.ratings.updated, again.ratings.unchanged) == (0, 1, 1_199)
+
+    member, item = Member.objects.get(external_id="m0"), Item.objects.get(external_id="i0")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Rating.objects.create(member=member, item=item, value=1)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Rating.objects.create(member_id=member.pk, item_id=10**9, value=1)
