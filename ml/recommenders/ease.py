@@ -24,7 +24,32 @@ from ml.recommenders.base import Recommender
 _BYTES_PER_CELL = 8 + 8 + 4  # float64 Gram matrix, float64 inverse, float32 B
 
 
-class EASE(Recommender):
+class LinkReasons(Recommender):
+    """Reasons of a model that scores a member's history through an items x items weight
+    matrix (``_links()``): a pick's reason is the seen item whose weighted link to it is
+    largest (-1 if none is positive)."""
+
+    history_: sp.csr_matrix
+
+    def _links(self) -> np.ndarray:  # pragma: no cover
+        raise NotImplementedError
+
+    def explain(self, user: int, item: int, only: np.ndarray | None = None) -> int:
+        row = row_of(self.history_, user)
+        return strongest_link(row, self._links()[row.indices, item], only)
+
+    def explain_many(
+        self, users: np.ndarray, items: np.ndarray, only: sp.csr_matrix | None = None
+    ) -> np.ndarray:
+        links = self._links()
+
+        def link(seen: np.ndarray, targets: np.ndarray) -> np.ndarray:
+            return links[seen, targets]
+
+        return strongest_links(self.history_, link, users, items, only)
+
+
+class EASE(LinkReasons):
     """Item-item weights B = I - P / diag(P) with P = (XᵀX + l2·I)⁻¹ on binarised X.
 
     Scores are history @ B. Memory grows with the square of the catalogue: fitting holds
@@ -100,19 +125,8 @@ class EASE(Recommender):
     def _score_batch(self, users: np.ndarray) -> np.ndarray:
         return np.asarray(self.history_[users] @ self.B_)
 
-    def explain(self, user: int, item: int, only: np.ndarray | None = None) -> int:
-        """The seen item (of ``only``) whose weighted link in B to ``item`` is largest (-1 if
-        none > 0)."""
-        row = row_of(self.history_, user)
-        return strongest_link(row, self.B_[row.indices, item], only)
-
-    def explain_many(
-        self, users: np.ndarray, items: np.ndarray, only: sp.csr_matrix | None = None
-    ) -> np.ndarray:
-        return strongest_links(self.history_, self._link, users, items, only)
-
-    def _link(self, seen: np.ndarray, targets: np.ndarray) -> np.ndarray:
-        return self.B_[seen, targets]
+    def _links(self) -> np.ndarray:
+        return self.B_
 
 
 def check_catalogue_size(n_items: int, max_items: int, owner: str = "EASE") -> None:

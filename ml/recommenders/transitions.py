@@ -20,19 +20,15 @@ from ml.recommenders._sparse import (
     check_recency,
     recency_weights,
     row_ids,
-    row_of,
-    strongest_link,
-    strongest_links,
     tie_breaker,
 )
-from ml.recommenders.base import Recommender
-from ml.recommenders.ease import check_catalogue_size, inverse_gram
+from ml.recommenders.ease import LinkReasons, check_catalogue_size, inverse_gram
 
 _PAIRS_PER_FLUSH = 4_000_000
 _BLOCK_CELLS = 2**24  # dense cells per block of C's columns: 128 MB of float64
 
 
-class TransitionEASE(Recommender):
+class TransitionEASE(LinkReasons):
     """Item-to-next-items weights W = (XᵀX + l2·I)⁻¹ C, scored from the latest ratings.
 
     C[i, j] counts how often j was rated within ``window`` ratings after i by the same
@@ -113,19 +109,8 @@ class TransitionEASE(Recommender):
     def _score_batch(self, users: np.ndarray) -> np.ndarray:
         return np.asarray(self.history_[users] @ self.W_)
 
-    def explain(self, user: int, item: int, only: np.ndarray | None = None) -> int:
-        """The seen item (of ``only``) whose weighted link in W to ``item`` is largest (-1 if
-        none > 0)."""
-        row = row_of(self.history_, user)
-        return strongest_link(row, self.W_[row.indices, item], only)
-
-    def explain_many(
-        self, users: np.ndarray, items: np.ndarray, only: sp.csr_matrix | None = None
-    ) -> np.ndarray:
-        return strongest_links(self.history_, self._link, users, items, only)
-
-    def _link(self, seen: np.ndarray, targets: np.ndarray) -> np.ndarray:
-        return self.W_[seen, targets]
+    def _links(self) -> np.ndarray:
+        return self.W_
 
 
 def _follow_counts(

@@ -9,7 +9,7 @@ from sklearn.datasets import make_blobs
 
 from ml.data import MemberData
 from ml.recommenders import demographic, tuning
-from ml.recommenders._sparse import liked_matrix, row_of, strongest_link, strongest_links, values_at
+from ml.recommenders._sparse import liked_matrix, row_of, strongest_link, values_at
 from ml.recommenders.blend import Blend
 from ml.recommenders.candidates import candidate_pool, pool_share
 from ml.recommenders.demographic import DemographicPopularity
@@ -195,7 +195,7 @@ def test_batch_reasons_cite_what_one_pick_at_a_time_cites() -> None:
     ]
     assert batch.tolist() == one_by_one
     assert (batch >= 0).any() and (batch < 0).any()  # both outcomes are exercised
-    unrestricted = strongest_links(model.history_, model._link, users, items)
+    unrestricted = model.explain_many(users, items)  # no restriction to likes
     expected = [
         strongest_link(row_of(model.history_, u), model.B_[row_of(model.history_, u).indices, i])
         for u, i in zip(users, items, strict=True)
