@@ -106,7 +106,9 @@ def import_section(
             ours.append(_timed(lambda: csv_import(ratings=paths["ratings"])))
             _ratings_truncate()
             reference.append(_timed(lambda: _reference_import(paths["ratings"])))
-        again = _timed(lambda: csv_import(ratings=paths["ratings"]))  # every row unchanged
+        # Into the full table: our upsert (every row unchanged) against the reference's.
+        again = _timed(lambda: csv_import(ratings=paths["ratings"]))
+        reference_again = _timed(lambda: _reference_import(paths["ratings"]))
     ratios = [r / o for o, r in zip(ours, reference, strict=True)]
     ratio, best = statistics.median(ratios), min(ours)
     minutes_50m = best / n_ratings * 50_000_000 / 60
@@ -122,10 +124,16 @@ def import_section(
         f"| ours: `csv_import` | {_seconds(ours)} | {n_ratings / best:,.0f} |",
         f"| reference: COPY + INSERT ... SELECT ... ON CONFLICT | {_seconds(reference)} | "
         f"{n_ratings / min(reference):,.0f} |",
-        f"| ours again, every row unchanged | {again:.1f} | {n_ratings / again:,.0f} |",
+        f"| ours again into the full table, every row unchanged | {again:.1f} | "
+        f"{n_ratings / again:,.0f} |",
+        f"| reference again into the full table | {reference_again:.1f} | "
+        f"{n_ratings / reference_again:,.0f} |",
         "",
-        f"Ratio (reference time / ours, median round): **{ratio:.2f}x** "
-        f"(target >= {TARGET_RATIO}x). 50M ratings extrapolated linearly from this run: "
+        "Into an empty table ours inserts without its indexes and keys and builds them after "
+        "(`catalog.services.bulk_load`); into a full one it upserts, like the reference.",
+        "",
+        f"Ratio (reference time / ours, median round, empty table): **{ratio:.2f}x** "
+        f"(target >= {TARGET_RATIO}x); into the full table: {reference_again / again:.2f}x. 50M ratings extrapolated linearly from this run: "
         f"{minutes_50m:.1f} min (target <= {TARGET_50M_MINUTES:.0f} min; the unique index "
         "grows with the table, so measure 10M+ before trusting it).",
         "",
