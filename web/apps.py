@@ -6,3 +6,7 @@ class WebConfig(AppConfig):
     models of its own."""
 
     name = "web"
+
+    def ready(self) -> None:
+        # Every process forgets cached tokens when one is revoked, API requests served or not.
+        from web.api import tokens  # noqa: F401

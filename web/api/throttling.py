@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from rest_framework.authentication import TokenAuthentication, get_authorization_header
+from rest_framework.authentication import get_authorization_header
 from rest_framework.exceptions import AuthenticationFailed, Throttled
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle, UserRateThrottle
+
+from web.api.tokens import CachedTokenAuthentication
 
 
 class SettingsRateMixin:
@@ -59,7 +61,7 @@ class TokenFailureThrottle(SettingsRateMixin, SimpleRateThrottle):
             self.throttle_success()  # stores this attempt in the history
 
 
-class ThrottledTokenAuthentication(TokenAuthentication):
+class ThrottledTokenAuthentication(CachedTokenAuthentication):
     def authenticate(self, request: Request) -> Any:
         header = get_authorization_header(request).split()
         if not header or header[0].lower() != self.keyword.lower().encode():
