@@ -21,8 +21,17 @@ INDEX_BUILD_MEMORY = "1GB"
 
 
 def table_is_empty(model: type[Model]) -> bool:
+    """Whether ``model``'s table holds no row, and then locks it (``ACCESS EXCLUSIVE``, until
+    the transaction ends) so that it stays empty for :func:`indexes_built_after`: another
+    import that saw it empty at the same time waits, then finds it full."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    query = f"SELECT NOT EXISTS (SELECT 1 FROM {table})"
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {model._meta.db_table})")
+        cursor.execute(query)
+        if not cursor.fetchone()[0]:
+            return False
+        cursor.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
+        cursor.execute(query)
         return bool(cursor.fetchone()[0])
 
 
