@@ -226,10 +226,12 @@ WHERE m.external_id = %s
 """
 ITEM = Item._meta.db_table
 ITEMS_OF_LIST = {
+    # = ANY(ARRAY(...)), not IN (SELECT ...): the planner hashed the list's ids and scanned
+    # every item (0.2 ms at 3,000 items, growing with the catalogue) instead of using the key.
     "postgresql": (
         "(SELECT json_agg(json_build_array(i.id, i.external_id, i.title, i.year, i.genres)) "
-        f"FROM {ITEM} i WHERE i.id IN (SELECT (e.value ->> 0)::bigint "
-        "FROM jsonb_array_elements(l.entries) WITH ORDINALITY AS e(value, n) WHERE e.n <= %s))"
+        f"FROM {ITEM} i WHERE i.id = ANY(ARRAY(SELECT (e.value ->> 0)::bigint "
+        "FROM jsonb_array_elements(l.entries) WITH ORDINALITY AS e(value, n) WHERE e.n <= %s)))"
     ),
     "sqlite": (
         "(SELECT json_group_array(json_array(i.id, i.external_id, i.title, i.year, "
