@@ -1,7 +1,9 @@
 """What a run does when its worker, its broker or its database fails under it.
 
 Real worker processes on the test database, each test with its own throw-away Redis; the
-life cycle is shortened (3 s leases) so a lost worker is noticed in seconds.
+life cycle is shortened (3 s leases) so a lost worker is noticed in seconds. A test that
+acts on a run in a given stage holds it there by locking the table the stage touches first
+(a stage of the test slice can last 40 ms: polling for it missed it on a fast machine).
 """
 
 from __future__ import annotations
@@ -13,13 +15,21 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 
 from catalog.models import Member
-from segments.models import Membership, RecommendationList, RunStatus, Segment, SegmentationRun
+from segments.models import (
+    EmbeddingCache,
+    Membership,
+    RecommendationList,
+    RunStatus,
+    Segment,
+    SegmentationRun,
+)
 from segments.services.controls import segmentation_run_cancel
 from tests.support.processes import (
     ROOT,
@@ -27,6 +37,7 @@ from tests.support.processes import (
     Worker,
     app_env,
     manage,
+    table_locked,
     terminate_other_connections,
     wait_for,
 )
@@ -38,6 +49,12 @@ RUN_ARGS = ("run_segmentation", "--k", str(K), "--top-k", "10")
 # A run of the slice takes seconds; a retried one, its worker's start-up and a lapsed lease
 # more. Generous bounds: the machine is shared.
 FINISH_WITHIN = 180
+# The table each stage touches first, where a locked table holds the run.
+STAGE_TABLES = {
+    "embed_items": EmbeddingCache._meta.db_table,
+    "write_segments": Segment._meta.db_table,
+    "recommend": RecommendationList._meta.db_table,
+}
 
 
 @pytest.fixture
@@ -80,6 +97,22 @@ def reached(run_id: int, stage: str, attempt: int) -> SegmentationRun | None:
     return run if (run.attempts, run.stage) == (attempt, stage) else None
 
 
+def queue_run_held_at(held: ExitStack, env: dict[str, str], stage: str) -> int:
+    """Queue a run and return its id once attempt 1 waits in ``stage``, where it stays until
+    ``held`` closes. Later stages' tables are locked only once the run is embedding: each
+    attempt starts by clearing its rows from them."""
+    if stage == "embed_items":
+        held.enter_context(table_locked(STAGE_TABLES[stage]))
+        run_id = queue_run(env)
+    else:
+        with table_locked(STAGE_TABLES["embed_items"]):
+            run_id = queue_run(env)
+            wait_for(lambda: reached(run_id, "embed_items", 1), timeout=120, what="embedding")
+            held.enter_context(table_locked(STAGE_TABLES[stage]))
+    wait_for(lambda: reached(run_id, stage, 1), timeout=FINISH_WITHIN, what=f"stage {stage}")
+    return run_id
+
+
 def finished(run_id: int) -> SegmentationRun | None:
     run = SegmentationRun.objects.get(pk=run_id)
     return run if run.is_finished else None
@@ -109,18 +142,17 @@ def assert_no_rows(run: SegmentationRun) -> None:
 
 @pytest.mark.parametrize(
     ("pool", "stage"),
-    [("prefork", "embed_items"), ("solo", "cluster"), ("prefork", "recommend")],
+    [("prefork", "embed_items"), ("solo", "write_segments"), ("prefork", "recommend")],
 )
 def test_a_worker_killed_mid_run_is_replaced_and_the_run_succeeds_once(
     imported: None, redis: Redis, start_worker: Callable[..., Worker], pool: str, stage: str
 ) -> None:
     env = app_env(redis.url)
     worker = start_worker(env, pool)
-    run_id = queue_run(env)
-    victim = worker.child_pid() if pool == "prefork" else worker.process.pid
-    wait_for(lambda: reached(run_id, stage, 1), timeout=FINISH_WITHIN, what=f"stage {stage}")
-
-    os.kill(victim, signal.SIGKILL)
+    with ExitStack() as held:
+        run_id = queue_run_held_at(held, env, stage)
+        victim = worker.child_pid() if pool == "prefork" else worker.process.pid
+        os.kill(victim, signal.SIGKILL)
     killed_at = time.monotonic()
     survivors = [worker]
     if pool == "solo":  # the whole worker died: its supervisor starts another
@@ -139,31 +171,38 @@ def test_a_run_that_kills_its_worker_twice_fails_and_the_waiting_command_says_so
 ) -> None:
     env = app_env(redis.url)
     worker = start_worker(env, "prefork")
-    waiting = subprocess.Popen(
-        [sys.executable, "manage.py", *RUN_ARGS],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    run_id = wait_for(
-        lambda: SegmentationRun.objects.values_list("pk", flat=True).first(),
-        timeout=60,
-        what="the run",
-    )
-    for attempt in (1, 2):
-        wait_for(
-            lambda n=attempt: reached(run_id, "cluster", n), timeout=120, what=f"attempt {attempt}"
+    with table_locked(STAGE_TABLES["embed_items"]):  # each attempt waits there to be killed
+        waiting = subprocess.Popen(
+            [sys.executable, "manage.py", *RUN_ARGS],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
-        os.kill(worker.child_pid(), signal.SIGKILL)
-        killed_at = time.monotonic()
+        run_id = wait_for(
+            lambda: SegmentationRun.objects.values_list("pk", flat=True).first(),
+            timeout=60,
+            what="the run",
+        )
+        for attempt in (1, 2):
+            try:
+                wait_for(
+                    lambda n=attempt: reached(run_id, "embed_items", n),
+                    timeout=120,
+                    what=f"attempt {attempt}",
+                )
+            except AssertionError as exc:
+                state = SegmentationRun.objects.get(pk=run_id).to_dict()
+                raise AssertionError(f"{exc}\n{state}\n{worker.output()[-4000:]}") from None
+            os.kill(worker.child_pid(), signal.SIGKILL)
+            killed_at = time.monotonic()
     out, err = waiting.communicate(timeout=FINISH_WITHIN)
     print(f"killed twice: command exited {time.monotonic() - killed_at:.1f} s after the 2nd kill")
     run = SegmentationRun.objects.get(pk=run_id)
 
     assert run.status == RunStatus.FAILED and run.attempts == 2
-    assert "attempt 2 of 2" in run.error and "'cluster'" in run.error
+    assert "attempt 2 of 2" in run.error and "'embed_items'" in run.error
     assert waiting.returncode != 0
     assert (
         f"run {run_id} failed" in err and "attempt 1 lost its worker; attempt 2 of 2 started" in out
@@ -176,13 +215,13 @@ def test_a_redis_restart_loses_no_run_queued_running_or_started_while_it_is_down
 ) -> None:
     env = app_env(redis.url)
     worker = start_worker(env)
-    running = queue_run(env)
-    wait_for(lambda: reached(running, "embed_items", 1), timeout=120, what="the first run")
-    queued = queue_run(env)  # waits in Redis behind the running one
+    with ExitStack() as held:  # the first run embeds until Redis is back
+        running = queue_run_held_at(held, env, "embed_items")
+        queued = queue_run(env)  # waits in Redis behind the running one
 
-    redis.stop()  # the queued run's message is gone with it
-    outage = manage(env, *RUN_ARGS, "--no-wait")
-    redis.start()
+        redis.stop()  # the queued run's message is gone with it
+        outage = manage(env, *RUN_ARGS, "--no-wait")
+        redis.start()
     back_at = time.monotonic()
 
     assert outage.returncode == 0 and "will start when the job broker" in outage.stderr
@@ -200,15 +239,14 @@ def test_postgres_dropping_the_workers_connections_mid_run_fails_the_run_on_reco
 ) -> None:
     env = app_env(redis.url)
     worker = start_worker(env)
-    run_id = queue_run(env)
-    wait_for(lambda: reached(run_id, "cluster", 1), timeout=120, what="stage cluster")
-
-    terminated = terminate_other_connections()
+    with ExitStack() as held:
+        run_id = queue_run_held_at(held, env, "write_segments")
+        terminated = terminate_other_connections()  # the worker's and the lock's
     dropped_at = time.monotonic()
     run = wait_finished(run_id, worker)
     print(f"connections dropped: run {run.status} {time.monotonic() - dropped_at:.1f} s later")
 
-    assert terminated >= 1
+    assert terminated >= 2  # more than the lock's own connection
     assert run.status == RunStatus.FAILED
     assert "terminat" in run.error.lower() or "connection" in run.error.lower(), run.error
     assert_no_rows(run)
@@ -222,10 +260,9 @@ def test_a_run_cancelled_mid_run_stops_and_leaves_no_rows(
 ) -> None:
     env = app_env(redis.url)
     worker = start_worker(env)
-    run_id = queue_run(env)
-    wait_for(lambda: reached(run_id, "cluster", 1), timeout=120, what="stage cluster")
-
-    segmentation_run_cancel(run_id=run_id)
+    with ExitStack() as held:
+        run_id = queue_run_held_at(held, env, "write_segments")
+        segmentation_run_cancel(run_id=run_id)
     cancelled_at = time.monotonic()
 
     # The worker notices at its next progress report and removes what it wrote.

@@ -12,7 +12,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
@@ -155,12 +156,28 @@ class Redis:
             return False
 
 
+def _test_database_dsn() -> str:
+    db = connection.settings_dict
+    return f"host={db['HOST']} port={db['PORT']} user={db['USER']} dbname={db['NAME']}"
+
+
+@contextmanager
+def table_locked(table: str) -> Iterator[None]:
+    """Hold ``table`` under ACCESS EXCLUSIVE from a connection of its own: whoever touches it
+    next waits until the block ends. A test stops a worker at a known point this way instead
+    of catching it inside a stage that lasts milliseconds on a fast machine."""
+    holder = psycopg.connect(_test_database_dsn())
+    try:
+        holder.execute(f'LOCK TABLE "{table}" IN ACCESS EXCLUSIVE MODE')
+        yield
+    finally:
+        holder.close()  # ends the transaction and the lock, even if the server dropped us
+
+
 def terminate_other_connections() -> int:
     """pg_terminate_backend on every connection to the test database but this process's."""
-    db = connection.settings_dict
     mine = connection.cursor().connection.info.backend_pid
-    dsn = f"host={db['HOST']} port={db['PORT']} user={db['USER']} dbname={db['NAME']}"
-    with psycopg.connect(dsn, autocommit=True) as admin:
+    with psycopg.connect(_test_database_dsn(), autocommit=True) as admin:
         rows = admin.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
             "WHERE datname = current_database() AND pid NOT IN (pg_backend_pid(), %s)",
