@@ -43,6 +43,10 @@ serve: install
 test: install
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) \
 		$(BIN)/python -m pytest
+	# The import tests again on SQLite, the laptop's database and its own bulk path
+	# (an in-memory test database: the file named is never created).
+	env -u CELERY_BROKER_URL DATABASE_URL=sqlite:///$(CURDIR)/var/sqlite-tests.sqlite3 \
+		$(BIN)/python -m pytest tests/catalog
 
 lint: install
 	$(BIN)/ruff check .

@@ -3,7 +3,8 @@
 On PostgreSQL a plain ratings file goes through ``COPY`` as raw bytes and everything the
 pattern cannot check is left to the database; these tests prove such files still get the
 careful path's located errors and leave the database as it was. Refusals by the database
-itself (a constraint) are checked on SQLite and PostgreSQL alike.
+itself (a constraint) are checked on SQLite and PostgreSQL alike (`make test` runs the
+import tests on both).
 """
 
 from __future__ import annotations
