@@ -45,7 +45,7 @@ test: install
 		$(BIN)/python -m pytest
 	# The import tests again on SQLite, the laptop's database and its own bulk path
 	# (an in-memory test database: the file named is never created).
-	env -u CELERY_BROKER_URL DATABASE_URL=sqlite:///$(CURDIR)/var/sqlite-tests.sqlite3 \
+	DATABASE_URL=sqlite:///$(CURDIR)/var/sqlite-tests.sqlite3 \
 		$(BIN)/python -m pytest tests/catalog
 
 lint: install

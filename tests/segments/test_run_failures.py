@@ -3,7 +3,7 @@
 Real worker processes on the test database, each test with its own throw-away Redis; the
 life cycle is shortened (3 s leases) so a lost worker is noticed in seconds. A test that
 acts on a run in a given stage holds it there by locking the table the stage touches first
-(a stage of the test slice can last 40 ms: polling for it missed it on a fast machine).
+(a stage of the test slice can last 45 ms: polling for it missed it on a fast machine).
 """
 
 from __future__ import annotations
@@ -118,13 +118,24 @@ def finished(run_id: int) -> SegmentationRun | None:
     return run if run.is_finished else None
 
 
-def wait_finished(run_id: int, *workers: Worker) -> SegmentationRun:
+def wait_for_run(
+    run_id: int,
+    condition: Callable[[], SegmentationRun | None],
+    *workers: Worker,
+    what: str,
+    timeout: float = FINISH_WITHIN,
+) -> SegmentationRun:
+    """``wait_for`` a run's state; a timeout shows the run's row and the workers' output."""
     try:
-        return wait_for(lambda: finished(run_id), timeout=FINISH_WITHIN, what=f"run {run_id}")
+        return wait_for(condition, timeout=timeout, what=what)
     except AssertionError as exc:
         logs = "\n".join(w.output()[-3000:] for w in workers)
         state = SegmentationRun.objects.get(pk=run_id).to_dict()
         raise AssertionError(f"{exc}\n{state}\n{logs}") from None
+
+
+def wait_finished(run_id: int, *workers: Worker) -> SegmentationRun:
+    return wait_for_run(run_id, lambda: finished(run_id), *workers, what=f"run {run_id}")
 
 
 def assert_one_set_of_rows(run: SegmentationRun) -> None:
@@ -186,15 +197,13 @@ def test_a_run_that_kills_its_worker_twice_fails_and_the_waiting_command_says_so
             what="the run",
         )
         for attempt in (1, 2):
-            try:
-                wait_for(
-                    lambda n=attempt: reached(run_id, "embed_items", n),
-                    timeout=120,
-                    what=f"attempt {attempt}",
-                )
-            except AssertionError as exc:
-                state = SegmentationRun.objects.get(pk=run_id).to_dict()
-                raise AssertionError(f"{exc}\n{state}\n{worker.output()[-4000:]}") from None
+            wait_for_run(
+                run_id,
+                lambda n=attempt: reached(run_id, "embed_items", n),
+                worker,
+                what=f"attempt {attempt}",
+                timeout=120,
+            )
             os.kill(worker.child_pid(), signal.SIGKILL)
             killed_at = time.monotonic()
     out, err = waiting.communicate(timeout=FINISH_WITHIN)
