@@ -27,6 +27,11 @@ CHUNK_TORCH_THREADS = 1
 CHUNK_TASK = "segments.embed_chunk"
 # pg_advisory_xact_lock(class, key): the class keeps chunk keys apart from other locks.
 _CHUNK_LOCK_CLASS = 0x5E6E
+# Whoever embeds a chunk notifies this channel as its transaction commits, so a process that
+# only waits sleeps until then instead of polling the cache (its polling took CPU from the
+# workers it waited on); it still looks every few seconds in case a notice was missed.
+_CHUNK_CHANNEL = "segrec_embedded_chunk"
+_CHUNK_RECHECK_SECONDS = 5.0
 logger = logging.getLogger("segrec.embeddings")
 
 
@@ -136,7 +141,8 @@ def texts_embed_fanned(
     a run's own worker is never idle, and one worker alone cannot deadlock on its run. A
     chunk task that finds its chunk locked skips it: the holder embeds all of it.
     Without it (the benchmark), this process only waits, for at most ``timeout`` seconds.
-    No result backend is needed: the cache itself says when a chunk is done.
+    No result backend is needed: the cache says when a chunk is done, and a notice on a
+    PostgreSQL channel, sent as each chunk commits, says when to look.
     """
     from celery import group, signature  # the web process never fans out
 
@@ -144,22 +150,25 @@ def texts_embed_fanned(
     tasks = group(signature(CHUNK_TASK, args=(model_name, chunk)) for chunk in chunks)
     tasks.apply_async(**({"queue": queue} if queue else {}))
     done = 0
+
+    def advance(chunk: list[str]) -> None:
+        nonlocal done
+        done += len(chunk)
+        if progress:
+            progress(done, len(texts))
+
+    if encoder is None:
+        _chunks_wait(model_name, chunks, timeout, on_chunk=advance)
+        return
     held = []
-    for chunk in reversed(chunks) if encoder else []:
+    for chunk in reversed(chunks):
         if chunk_embed(model_name=model_name, texts=chunk, encoder=encoder, wait=False) is None:
             held.append(chunk)
-            continue
-        done += len(chunk)
-        if progress:
-            progress(done, len(texts))
-    for chunk in held if encoder else chunks:
-        if encoder:
-            chunk_embed(model_name=model_name, texts=chunk, encoder=encoder, wait=True)
         else:
-            _chunk_wait(model_name, chunk, timeout)
-        done += len(chunk)
-        if progress:
-            progress(done, len(texts))
+            advance(chunk)
+    for chunk in held:
+        chunk_embed(model_name=model_name, texts=chunk, encoder=encoder, wait=True)
+        advance(chunk)
 
 
 def chunk_embed(
@@ -183,6 +192,8 @@ def chunk_embed(
                 model = encoder or chunk_encoder(model_name)
                 vectors = model.encode([by_hash[h] for h in missing])
             _cache_write(model_name, missing, vectors)
+        with connection.cursor() as cursor:  # delivered when this transaction commits
+            cursor.execute("SELECT pg_notify(%s, '')", [_CHUNK_CHANNEL])
     logger.info("embedded %d of a chunk of %d texts", len(missing), len(hashes))
     return len(missing)
 
@@ -210,15 +221,36 @@ def _chunk_lock(hashes: list[str], *, wait: bool) -> bool:
         return bool(acquired)
 
 
-def _chunk_wait(model_name: str, texts: list[str], timeout: float) -> None:
-    hashes = list(dict.fromkeys(text_hash(text) for text in texts))
+def _chunks_wait(
+    model_name: str,
+    chunks: list[list[str]],
+    timeout: float,
+    on_chunk: Callable[[list[str]], None],
+) -> None:
+    """Call ``on_chunk`` as each chunk, in order, is in the cache; sleep on the chunk channel
+    in between."""
     deadline = time.monotonic() + timeout
-    # Counting, not reading the vectors: the waiter must not take CPU from the workers.
-    cached = EmbeddingCache.objects.filter(model_name=model_name, text_hash__in=hashes)
-    while cached.count() < len(hashes):
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"no worker embedded a chunk of {len(hashes)} texts in time")
-        time.sleep(0.1)
+    connection.ensure_connection()
+    with connection.cursor() as cursor:
+        cursor.execute(f"LISTEN {_CHUNK_CHANNEL}")
+    try:
+        for chunk in chunks:
+            hashes = list(dict.fromkeys(text_hash(text) for text in chunk))
+            # Counting, not reading the vectors: the waiter must not take CPU from the workers.
+            cached = EmbeddingCache.objects.filter(model_name=model_name, text_hash__in=hashes)
+            while cached.count() < len(hashes):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(f"no worker embedded a chunk of {len(hashes)} texts in time")
+                notices = connection.connection.notifies(
+                    timeout=min(left, _CHUNK_RECHECK_SECONDS), stop_after=1
+                )
+                for _ in notices:  # any chunk's notice: look again
+                    pass
+            on_chunk(chunk)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"UNLISTEN {_CHUNK_CHANNEL}")
 
 
 @contextmanager

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 import numpy as np
 import pytest
@@ -10,6 +11,7 @@ from django.conf import settings
 
 from ml.text.encoder import text_hash
 from segments.models import EmbeddingCache
+from segments.services import embeddings
 from segments.services.embeddings import (
     fan_out_available,
     text_encoder_build,
@@ -80,3 +82,26 @@ def test_caller_and_worker_share_the_chunks_and_match_in_process_vectors(
     assert fresh == 0
     direct = encoder.encode(TEXTS)
     assert np.min(np.sum(vectors * direct, axis=1)) > 0.999
+
+
+def test_a_waiter_wakes_on_each_chunks_notice_not_on_its_recheck(
+    celery_worker: None, monkeypatch: pytest.MonkeyPatch
+):
+    # With the periodic look pushed past the timeout, a waiter that missed the notices sent
+    # as the worker's chunks commit would sleep the whole 60 s before looking again.
+    monkeypatch.setattr(embeddings, "_CHUNK_RECHECK_SECONDS", 3600.0)
+    texts = [f"A notice for text {i}: a quiet street at dawn." for i in range(12)]
+    seen: list[int] = []
+    started = time.monotonic()
+
+    texts_embed_fanned(
+        model_name=settings.SEGREC_TEXT_MODEL,
+        texts=texts,
+        chunk_texts=4,
+        timeout=60,
+        progress=lambda done, total: seen.append(done),
+    )
+
+    assert time.monotonic() - started < 30
+    assert len(_cached(texts)) == len(texts)
+    assert seen == [4, 8, 12]
