@@ -8,13 +8,14 @@ the other measures one worker or two with both warm (model loaded). Rounds alter
 waits (``texts_embed_fanned`` without an encoder).
 
     flock /tmp/segrec-bench.lock .venv/bin/python bench/fanout_bench.py \
-        [--texts 2048] [--rounds 2] [--database-url postgres://...] [--broker redis://...]
+        [--texts 2048] [--rounds 4] [--database-url postgres://...] [--broker redis://...]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -58,7 +59,7 @@ def _timed(queue: str, texts: list[str], chunk: int) -> float:
 def fanout_section(
     *,
     n_texts: int = 2048,
-    rounds: int = 2,
+    rounds: int = 4,
     url: str = DEFAULT_URL,
     broker: str = DEFAULT_BROKER,
 ) -> list[str]:
@@ -101,19 +102,24 @@ def fanout_section(
     ceiling = _bare_ceiling(n_texts, CHUNK_TORCH_THREADS)
     one, two = min(times["fanout_one"]), min(times["fanout_two"])
     speedups = [a / b for a, b in zip(times["fanout_one"], times["fanout_two"], strict=True)]
-    status = "met" if one / two >= TARGET else "NOT met"
+    # Judged on the median round: each round times 1 and 2 workers back to back, so a busy
+    # spell slows both alike (as the encoder's precision benchmark does).
+    median = statistics.median(speedups)
+    status = "met" if median >= TARGET else "NOT met"
     return [
         "## Embedding fanned out over Celery workers: 2 workers against 1 (issue 10.5)",
         "",
         f"{n_texts} fresh texts a round in chunk tasks of {CHUNK_TEXTS}, torch on "
         f"{CHUNK_TORCH_THREADS} thread per chunk, `celery worker --pool=solo --concurrency=1`"
-        f" processes, {os.cpu_count()} CPUs, {rounds} alternating rounds, best of each:",
+        f" processes, {os.cpu_count()} CPUs, {rounds} alternating rounds (best of each below;"
+        " the target is judged on the median round's ratio):",
         "",
         "```",
         f"1 worker   {one:7.2f} s  {n_texts / one:7.1f} texts/s",
         f"2 workers  {two:7.2f} s  {n_texts / two:7.1f} texts/s",
-        f"speed-up   {one / two:7.2f}x  target about 2x (>= {TARGET}x): {status}",
+        f"best/best  {one / two:7.2f}x",
         f"per round  {' '.join(f'{s:.2f}x' for s in speedups)}",
+        f"speed-up   {median:7.2f}x  median round; target about 2x (>= {TARGET}x): {status}",
         f"ceiling    {ceiling:7.2f}x  two bare processes / one, the same texts, no Celery",
         "```",
         "",
@@ -181,7 +187,7 @@ def _bare_ceiling(n_texts: int, threads: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--texts", type=int, default=2048)
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument(
         "--database-url", default=os.environ.get("SEGREC_BENCH_DATABASE_URL", DEFAULT_URL)
     )
