@@ -11,29 +11,14 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from pathlib import Path
 
 import numpy as np
+from host import bf16_hardware
 from text_rich_bench import load_text_rich
 
 from ml.text.encoder import TextEncoder
 
 TARGET_SPEEDUP = 2.0
-BF16_FLAGS = ("amx_bf16", "avx512_bf16")
-
-
-def _bf16_hardware() -> str:
-    """The CPU flags that make bf16 fast (AMX tiles, AVX-512 BF16), or a line saying none."""
-    try:
-        flags = next(
-            set(line.split(":", 1)[1].split())
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("flags")
-        )
-    except (OSError, StopIteration):
-        return "CPU flags unknown"
-    found = [flag for flag in BF16_FLAGS if flag in flags]
-    return f"CPU has {', '.join(found)}" if found else "CPU has neither amx_bf16 nor avx512_bf16"
 
 
 def encoder_section(*, n_texts: int = 2000, rounds: int = 3) -> list[str]:
@@ -59,7 +44,7 @@ def encoder_section(*, n_texts: int = 2000, rounds: int = 3) -> list[str]:
         "## Encoder precision (CPU)",
         "",
         f"{len(texts)} text-rich item and profile texts, {rounds} interleaved rounds, "
-        f"all-MiniLM-L6-v2, batch {encoders['fp32'].batch_size}; {_bf16_hardware()}.",
+        f"all-MiniLM-L6-v2, batch {encoders['fp32'].batch_size}; {bf16_hardware()}.",
         "",
         "| precision | texts/s (median round) | lowest cosine to fp32 | mean cosine |",
         "|---|---|---|---|",

@@ -9,7 +9,6 @@ writes bench/RESULTS.md.
 from __future__ import annotations
 
 import argparse
-import platform
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ from pathlib import Path
 
 from audience_bench import audience_section
 from encoder_bench import encoder_section
+from host import cpu_description
 from movielens_data import DEFAULT_DATA, load_movielens
 from segmentation_bench import segmentation_table
 from slices_report import metric, slices_table, tuning_lines
@@ -41,21 +41,6 @@ SHOWN = (
 )
 
 
-def _cpu() -> str:
-    """The CPU's model and count: sessions run on different hosts, and the speed ratios
-    (bf16 above all: AMX or not) depend on it."""
-    try:
-        names = [
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ]
-    except OSError:
-        names = []
-    model = names[0] if names else platform.processor() or platform.machine()
-    return f"{model} x {len(names) or 1} CPUs, {platform.machine()}"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
@@ -73,7 +58,7 @@ def main() -> None:
         "# Benchmark results",
         "",
         f"Written by `make bench` (bench/run_all.py) on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
-        f"{_cpu()}, data {args.data.name}: "
+        f"{cpu_description()}, data {args.data.name}: "
         f"{data.n_members} members, {data.n_items} items, {len(data.values)} ratings. "
         f"Embedding item and profile texts took {info['embed_seconds']:.1f} s (0 when cached).",
         "",
