@@ -7,11 +7,11 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager, nullcontext, suppress
 
 import numpy as np
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, InterfaceError, connection, transaction
 
 from ml.text.encoder import TextEncoder, text_hash
 from segments.models import EmbeddingCache
@@ -245,11 +245,14 @@ def _chunks_wait(
                 notices = connection.connection.notifies(
                     timeout=min(left, _CHUNK_RECHECK_SECONDS), stop_after=1
                 )
-                for _ in notices:  # any chunk's notice: look again
+                # Any chunk's notice: look again. Run to its end: the generator holds the
+                # connection's lock until it returns.
+                for _ in notices:
                     pass
             on_chunk(chunk)
     finally:
-        with connection.cursor() as cursor:
+        # A broken connection must not hide what broke it (and has no LISTEN left to undo).
+        with suppress(DatabaseError, InterfaceError), connection.cursor() as cursor:
             cursor.execute(f"UNLISTEN {_CHUNK_CHANNEL}")
 
 
